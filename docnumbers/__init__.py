@@ -1,0 +1,30 @@
+"""docnumbers: document numbers people and auditors can trust.
+
+The public API. Fields and formats import without the app registry; the
+functions that touch counters import their models on first call.
+"""
+
+from .allocation import last_value, next_value, next_values
+from .exceptions import CounterLocked, FormatMissing
+from .fields import AutoSequenceField
+from .formatting import Format, Reset, TemplateError
+from .sequences import Sequence, delete, get_last_value, get_next_value, get_next_values
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AutoSequenceField",
+    "CounterLocked",
+    "Format",
+    "FormatMissing",
+    "Reset",
+    "Sequence",
+    "TemplateError",
+    "delete",
+    "get_last_value",
+    "get_next_value",
+    "get_next_values",
+    "last_value",
+    "next_value",
+    "next_values",
+]

@@ -1,0 +1,233 @@
+"""The only code that reads or writes counter rows.
+
+Every number comes from one statement that creates or increments the counter
+row of its key and returns the new value, under the row lock of the caller's
+transaction: PostgreSQL and SQLite use ``INSERT ... ON CONFLICT DO UPDATE ...
+RETURNING``, MariaDB ``INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING``. Other
+backends, and ``nowait``, use ``select_for_update`` through the ORM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.db import IntegrityError, OperationalError, connections, router, transaction
+
+from .exceptions import CounterLocked
+from .keys import SequenceKey
+
+
+def _counter_model():
+    # Inner import because models cannot be imported before their application.
+    from .models import Counter
+
+    return Counter
+
+
+def _using(using):
+    return using or router.db_for_write(_counter_model())
+
+
+def _as_key(key) -> SequenceKey:
+    if isinstance(key, SequenceKey):
+        return key
+    if not isinstance(key, str) or not key:
+        raise TypeError(f"A sequence key must be a non-empty string, not {key!r}.")
+    return SequenceKey(sequence=key)
+
+
+def _check_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {value!r}.")
+
+
+def _upsert_sql(connection, table, *, floor, reset):
+    """The one-statement upsert for this backend, or None where there is none."""
+    qn = connection.ops.quote_name
+    value = qn("value")
+    columns = ", ".join(
+        qn(c) for c in ("key", "value", "sequence", "scope", "period", "number_format_id")
+    )
+    if connection.vendor == "postgresql":
+        current = f"{table}.{value}"
+        greatest = "GREATEST"
+    elif connection.vendor == "sqlite":
+        current = value
+        greatest = "MAX"
+    elif connection.vendor == "mysql" and connection.mysql_is_mariadb:
+        current = f"{table}.{value}"
+        greatest = "GREATEST"
+    else:
+        return None
+    new = f"{greatest}({current}, %s) + %s" if floor is not None else f"{current} + %s"
+    if reset is not None:
+        new = f"CASE WHEN {new} >= %s THEN %s ELSE {new} END"
+    if connection.vendor == "mysql":
+        conflict = f"ON DUPLICATE KEY UPDATE {value} = {new}"
+    else:
+        conflict = f"ON CONFLICT ({qn('key')}) DO UPDATE SET {value} = {new}"
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
+        f"{conflict} RETURNING {qn('id')}, {value}"
+    )
+
+
+def take(
+    key: SequenceKey | str,
+    count: int = 1,
+    *,
+    start_at: int = 1,
+    floor: int | None = None,
+    reset_value: int | None = None,
+    number_format_id: int | None = None,
+    nowait: bool = False,
+    using: str | None = None,
+) -> tuple[int, int]:
+    """Advance the counter of ``key`` by ``count`` and return ``(counter id, last value)``.
+
+    The values issued are ``last - count + 1 .. last``. ``floor`` first moves the
+    counter up to at least that value (explicit numbers from imports); it never
+    moves it down. With ``reset_value``, a value reaching it starts again at
+    ``start_at`` (only for ``count == 1``).
+    """
+    key = _as_key(key)
+    _check_int("count", count)
+    _check_int("start_at", start_at)
+    if count < 0:
+        raise ValueError(f"count must be 0 or more, not {count}.")
+    using = _using(using)
+    connection = connections[using]
+    Counter = _counter_model()
+    table = connection.ops.quote_name(Counter._meta.db_table)
+    base = start_at - 1 if floor is None else max(start_at - 1, floor)
+    first = base + count
+    if reset_value is not None and first >= reset_value:
+        first = start_at
+    sql = None if nowait else _upsert_sql(connection, table, floor=floor, reset=reset_value)
+    if sql is None:
+        return _take_locked(
+            key, count, start_at, floor, reset_value, number_format_id, nowait, using
+        )
+    params = [key.text, first, key.sequence, key.scope_text, key.period, number_format_id]
+    step = [count] if floor is None else [floor, count]
+    params += step
+    if reset_value is not None:
+        params += [reset_value, start_at, *step]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counter_id, last = cursor.fetchone()
+    return counter_id, last
+
+
+@contextlib.contextmanager
+def _no_wait(connection):
+    """Make a lock conflict fail at once instead of waiting (SQLite's busy timeout)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        (previous,) = cursor.fetchone()
+        cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
+
+
+def _take_locked(key, count, start_at, floor, reset_value, number_format_id, nowait, using):
+    """The portable path: SELECT ... FOR UPDATE [NOWAIT], then INSERT or UPDATE."""
+    Counter = _counter_model()
+    connection = connections[using]
+    counters = Counter.objects.using(using)
+    try:
+        with _no_wait(connection) if nowait else contextlib.nullcontext():
+            with transaction.atomic(using=using, savepoint=False):
+                locked = counters.select_for_update(nowait=nowait).filter(key=key.text)
+                row = locked.values_list("id", "value").first()
+                if row is None:
+                    base = start_at - 1 if floor is None else max(start_at - 1, floor)
+                    value = base + count
+                    if reset_value is not None and value >= reset_value:
+                        value = start_at
+                    try:
+                        with transaction.atomic(using=using):
+                            counter = counters.create(
+                                key=key.text,
+                                value=value,
+                                sequence=key.sequence,
+                                scope=key.scope_text,
+                                period=key.period,
+                                number_format_id=number_format_id,
+                            )
+                        return counter.pk, value
+                    except IntegrityError:
+                        # Another transaction created it first; now wait for its lock.
+                        row = locked.values_list("id", "value").get()
+                counter_id, value = row
+                if floor is not None:
+                    value = max(value, floor)
+                value += count
+                if reset_value is not None and value >= reset_value:
+                    value = start_at
+                counters.filter(pk=counter_id).update(value=value)
+                return counter_id, value
+    except CounterLocked:
+        raise
+    except OperationalError as exc:
+        if nowait:
+            raise CounterLocked(
+                f"The counter {key.text!r} is locked by another transaction "
+                "(nowait=True was asked). Retry later or call without nowait."
+            ) from exc
+        raise
+
+
+def next_value(
+    key: str, *, start_at: int = 1, nowait: bool = False, using: str | None = None
+) -> int:
+    """Return the next value of the sequence named ``key`` (``start_at`` the first time).
+
+    Call it inside the transaction that stores the value: a rollback gives it back.
+    """
+    return take(key, 1, start_at=start_at, nowait=nowait, using=using)[1]
+
+
+def next_values(
+    key: str, count: int, *, start_at: int = 1, nowait: bool = False, using: str | None = None
+) -> range:
+    """Return ``count`` contiguous values of the sequence ``key`` as a range, in one statement."""
+    _check_int("count", count)
+    if count < 1:
+        raise ValueError(f"count must be 1 or more, not {count}.")
+    last = take(key, count, start_at=start_at, nowait=nowait, using=using)[1]
+    return range(last - count + 1, last + 1)
+
+
+def last_value(key: str, *, using: str | None = None) -> int | None:
+    """Return the last value issued (and committed, or issued in this transaction) for ``key``."""
+    Counter = _counter_model()
+    using = using or router.db_for_read(Counter)
+    return (
+        Counter.objects.using(using)
+        .filter(key=_as_key(key).text)
+        .values_list("value", flat=True)
+        .first()
+    )
+
+
+def move_forward(
+    key: SequenceKey, value: int, *, start_at: int = 1, number_format_id=None, using=None
+) -> int:
+    """Make sure the counter of ``key`` is at least ``value`` (never backwards); return it."""
+    return take(
+        key, 0, start_at=start_at, floor=value, number_format_id=number_format_id, using=using
+    )[1]
+
+
+def delete_counter(key: str, *, using: str | None = None) -> bool:
+    """Delete the counter row of ``key``; return whether there was one."""
+    Counter = _counter_model()
+    deleted, _ = Counter.objects.using(_using(using)).filter(key=_as_key(key).text).delete()
+    return bool(deleted)

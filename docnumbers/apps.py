@@ -1,0 +1,37 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class DocnumbersConfig(AppConfig):
+    name = "docnumbers"
+    verbose_name = _("Document numbers")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import bulk, checks
+
+        bulk.install()
+        checks.register()
+        post_migrate.connect(seed_declared_formats, sender=self)
+
+
+def seed_declared_formats(using="default", **kwargs):
+    """After migrate, create the NumberFormats that fields declare and the database lacks."""
+    from django.db import connections, router
+
+    from .fields import registered_fields, seed_format
+    from .models import NumberFormat
+
+    if not router.allow_migrate_model(using, NumberFormat):
+        return
+    if NumberFormat._meta.db_table not in connections[using].introspection.table_names():
+        return
+    seen = set()
+    for field in registered_fields():
+        defaults = field.format_defaults
+        if defaults is None or defaults.code in seen:
+            continue
+        seen.add(defaults.code)
+        if not NumberFormat.objects.using(using).filter(code=defaults.code).exists():
+            seed_format(defaults, using)

@@ -1,0 +1,287 @@
+"""Templates, tokens and periods: pure functions, no database.
+
+A number format is ``prefix + zero-padded number + suffix``. Prefix and suffix
+are templates made of literal text and ``{TOKEN}`` placeholders; ``{{`` and
+``}}`` stand for literal braces. Every token renders to a fixed width, so a
+rendered number can always be split back into prefix, number and suffix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Callable
+
+MAX_PADDING = 18
+MAX_TEMPLATE_LENGTH = 50
+
+
+class TemplateError(ValueError):
+    """A prefix or suffix template, or a format's settings, cannot be used."""
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class Reset:
+    """When a format's counter starts again at its first value."""
+
+    NEVER = "never"
+    YEARLY = "yearly"
+    FISCAL = "fiscal"
+    MONTHLY = "monthly"
+    DAILY = "daily"
+
+    CHOICES = [
+        (NEVER, "Never"),
+        (YEARLY, "Every calendar year"),
+        (FISCAL, "Every fiscal year"),
+        (MONTHLY, "Every month"),
+        (DAILY, "Every day"),
+    ]
+    ALL = [value for value, _ in CHOICES]
+
+
+def fiscal_year(day: dt.date, first_month: int = 1) -> int:
+    """Return the calendar year in which the fiscal year containing ``day`` starts."""
+    return day.year if day.month >= first_month else day.year - 1
+
+
+def _fy_end(day: dt.date, first_month: int) -> int:
+    return fiscal_year(day, first_month) + (0 if first_month == 1 else 1)
+
+
+# token -> (renderer, description). Every renderer returns a fixed-width text.
+TOKENS: dict[str, tuple[Callable[[dt.date, int], str], str]] = {
+    "YYYY": (lambda d, fm: f"{d.year:04d}", "year, four digits (2026)"),
+    "YY": (lambda d, fm: f"{d.year % 100:02d}", "year, two digits (26)"),
+    "MM": (lambda d, fm: f"{d.month:02d}", "month, two digits (01-12)"),
+    "DD": (lambda d, fm: f"{d.day:02d}", "day of the month, two digits (01-31)"),
+    "FY": (
+        lambda d, fm: f"{fiscal_year(d, fm):04d}",
+        "fiscal year, four digits: the year it starts in (2026 for April 2026 - March 2027)",
+    ),
+    "FYE": (
+        lambda d, fm: f"{_fy_end(d, fm):04d}",
+        "fiscal year, four digits: the year it ends in (2027 for April 2026 - March 2027)",
+    ),
+}
+
+# The tokens that tell two periods of each reset kind apart. A template must
+# contain one token of every group listed for its reset period.
+_PERIOD_TOKENS = {
+    Reset.NEVER: [],
+    Reset.YEARLY: [{"YYYY", "YY"}],
+    Reset.MONTHLY: [{"YYYY", "YY"}, {"MM"}],
+    Reset.DAILY: [{"YYYY", "YY"}, {"MM"}, {"DD"}],
+    Reset.FISCAL: [{"FY", "FYE"}],
+}
+
+_NAME = re.compile(r"[A-Z][A-Z0-9]*\Z")
+
+
+def parse(template: str) -> list[tuple[str, str]]:
+    """Split a template into ``("text", literal)`` and ``("token", NAME)`` parts.
+
+    Raises TemplateError naming the problem for anything that is not literal
+    text, a known ``{TOKEN}``, ``{{`` or ``}}``.
+    """
+    if not isinstance(template, str):
+        raise TemplateError("A template must be text.", "type")
+    if len(template) > MAX_TEMPLATE_LENGTH:
+        raise TemplateError(
+            f"The template is {len(template)} characters long; "
+            f"at most {MAX_TEMPLATE_LENGTH} are allowed.",
+            "too_long",
+        )
+    parts: list[tuple[str, str]] = []
+    text: list[str] = []
+    i = 0
+    while i < len(template):
+        char = template[i]
+        if char == "{" and template.startswith("{{", i):
+            text.append("{")
+            i += 2
+        elif char == "}" and template.startswith("}}", i):
+            text.append("}")
+            i += 2
+        elif char == "}":
+            raise TemplateError(
+                f"Unbalanced '}}' at position {i + 1}; write '}}}}' for a literal brace.",
+                "unbalanced",
+            )
+        elif char == "{":
+            end = template.find("}", i + 1)
+            nested = template.find("{", i + 1)
+            if end == -1 or (nested != -1 and nested < end):
+                raise TemplateError(
+                    f"Unbalanced '{{' at position {i + 1}; close it with '}}' "
+                    "or write '{{' for a literal brace.",
+                    "unbalanced",
+                )
+            name = template[i + 1 : end]
+            _check_token(name)
+            if text:
+                parts.append(("text", "".join(text)))
+                text = []
+            parts.append(("token", name))
+            i = end + 1
+        elif not char.isprintable():
+            raise TemplateError(
+                f"The template contains a control character at position {i + 1}.",
+                "control",
+            )
+        else:
+            text.append(char)
+            i += 1
+    if text:
+        parts.append(("text", "".join(text)))
+    return parts
+
+
+def _check_token(name: str) -> None:
+    known = ", ".join("{%s}" % token for token in TOKENS)
+    if any(c in name for c in ".[]()"):
+        raise TemplateError(
+            f"'{{{name}}}' tries attribute or index access, which templates do not allow. "
+            f"Use one of the tokens {known}.",
+            "access",
+        )
+    if name not in TOKENS:
+        hint = ""
+        if _NAME.match(name.upper()) and name.upper() in TOKENS:
+            hint = f" Tokens are upper case: write '{{{name.upper()}}}'."
+        raise TemplateError(
+            f"Unknown token '{{{name}}}'.{hint} Known tokens: {known}; "
+            "write '{{' and '}}' for literal braces.",
+            "unknown_token",
+        )
+
+
+def tokens_in(template: str) -> set[str]:
+    """Return the names of the tokens a valid template uses."""
+    return {value for kind, value in parse(template) if kind == "token"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Format:
+    """The settings that turn an integer into a document number.
+
+    Also the way code declares a format's defaults next to its field::
+
+        AutoSequenceField(format=Format("invoice", prefix="INV-{YYYY}-", padding=4,
+                                        reset="yearly"), date_field="issued_on")
+    """
+
+    code: str
+    prefix: str = ""
+    suffix: str = ""
+    padding: int = 4
+    reset: str = Reset.NEVER
+    fiscal_year_start_month: int = 1
+
+    def validate(self) -> None:
+        """Raise TemplateError naming the first problem, if any."""
+        validate_format(
+            self.prefix, self.suffix, self.padding, self.reset, self.fiscal_year_start_month
+        )
+
+    def period(self, day: dt.date) -> str:
+        return period_key(day, self.reset, self.fiscal_year_start_month)
+
+    def render(self, day: dt.date, number: int) -> str:
+        return render(
+            self.prefix, self.suffix, self.padding, day, number, self.fiscal_year_start_month
+        )
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def validate_format(
+    prefix: str, suffix: str, padding: int, reset: str, fiscal_year_start_month: int = 1
+) -> None:
+    """Check a whole format; raise TemplateError naming the problem and the fix."""
+    if isinstance(padding, bool) or not isinstance(padding, int):
+        raise TemplateError("Padding must be a whole number.", "padding")
+    if not 0 <= padding <= MAX_PADDING:
+        raise TemplateError(
+            f"Padding must be between 0 and {MAX_PADDING} digits, not {padding}.", "padding"
+        )
+    if reset not in Reset.ALL:
+        raise TemplateError(
+            f"Unknown reset period {reset!r}; choose one of {', '.join(Reset.ALL)}.", "reset"
+        )
+    if isinstance(fiscal_year_start_month, bool) or fiscal_year_start_month not in range(1, 13):
+        raise TemplateError(
+            f"The fiscal year's first month must be 1 to 12, not {fiscal_year_start_month!r}.",
+            "fiscal_month",
+        )
+    used = tokens_in(prefix) | tokens_in(suffix)
+    if reset == Reset.FISCAL and fiscal_year_start_month == 1:
+        groups = [{"FY", "FYE", "YYYY", "YY"}]
+    else:
+        groups = _PERIOD_TOKENS[reset]
+    for group in groups:
+        if not used & group:
+            names = " or ".join("{%s}" % name for name in sorted(group, key=len, reverse=True))
+            raise TemplateError(
+                f"A format that resets {dict(Reset.CHOICES)[reset].lower()} needs {names} "
+                "in its prefix or suffix; without it two periods print the same number "
+                f"(for example {render_example(prefix, suffix, padding)} twice).",
+                "period_token",
+            )
+
+
+def render_example(prefix: str, suffix: str, padding: int) -> str:
+    try:
+        return render(prefix, suffix, padding, dt.date(2026, 1, 1), 1)
+    except TemplateError:
+        return "the same text"
+
+
+def _render_template(template: str, day: dt.date, first_month: int) -> str:
+    out = []
+    for kind, value in parse(template):
+        out.append(value if kind == "text" else TOKENS[value][0](day, first_month))
+    return "".join(out)
+
+
+def render_number(number: int, padding: int) -> str:
+    """Zero-fill ``number`` to ``padding`` digits; a minus sign comes first."""
+    digits = str(abs(number)).zfill(padding)
+    return f"-{digits}" if number < 0 else digits
+
+
+def render(
+    prefix: str, suffix: str, padding: int, day: dt.date, number: int, first_month: int = 1
+) -> str:
+    """Render a document number, for example ``INV-2026-0001``."""
+    return (
+        _render_template(prefix, day, first_month)
+        + render_number(number, padding)
+        + _render_template(suffix, day, first_month)
+    )
+
+
+def period_key(day: dt.date, reset: str, first_month: int = 1) -> str:
+    """Return the text that names the reset period ``day`` falls in ('' for never)."""
+    if reset == Reset.NEVER:
+        return ""
+    if reset == Reset.YEARLY:
+        return f"{day.year:04d}"
+    if reset == Reset.MONTHLY:
+        return f"{day.year:04d}-{day.month:02d}"
+    if reset == Reset.DAILY:
+        return day.isoformat()
+    if reset == Reset.FISCAL:
+        return f"FY{fiscal_year(day, first_month):04d}-{first_month:02d}"
+    raise TemplateError(f"Unknown reset period {reset!r}.", "reset")
+
+
+def token_table() -> list[tuple[str, str]]:
+    """The documented tokens, as ``("{YYYY}", "year, four digits")`` pairs."""
+    return [("{%s}" % name, description) for name, (_, description) in TOKENS.items()]

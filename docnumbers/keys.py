@@ -1,0 +1,67 @@
+"""The sequence key: which counter row a number comes from, and its stable text form."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+#: Counter keys are stored in a 255-character unique column; longer keys keep
+#: a readable head and end in a digest of the whole text.
+MAX_KEY_LENGTH = 255
+_HEAD = MAX_KEY_LENGTH - 1 - 64
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceKey:
+    """One independent sequence: a field (or a name), a series, scope values and a period.
+
+    ``sequence`` is ``app_label.model.field`` for a field and the caller's text
+    for the function API; ``scope`` holds ``(name, value-as-text)`` pairs of the
+    field's ``unique_with`` fields; ``series`` is the NumberFormat's primary key.
+    """
+
+    sequence: str
+    series: int | None = None
+    scope: tuple[tuple[str, str | None], ...] = ()
+    period: str = ""
+
+    @property
+    def scope_text(self) -> str:
+        if not self.scope:
+            return ""
+        return json.dumps(dict(self.scope), ensure_ascii=False, separators=(",", ":"))
+
+    @property
+    def text(self) -> str:
+        """The unique text stored in ``Counter.key``."""
+        text = self.sequence
+        if self.series is not None:
+            text += f"#{self.series}"
+        if self.scope:
+            text += f"|{self.scope_text}"
+        if self.period:
+            text += f"@{self.period}"
+        return shorten(text)
+
+
+def shorten(text: str) -> str:
+    """Return ``text`` if it fits the key column, else a head and a SHA-256 digest."""
+    if len(text) <= MAX_KEY_LENGTH:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return f"{text[:_HEAD]}~{digest}"
+
+
+def sequence_label(model, field_name: str) -> str:
+    """``app_label.model_name.field_name`` of a concrete model's field."""
+    return f"{model._meta.label_lower}.{field_name}"
+
+
+def scope_of(instance, fields) -> tuple[tuple[str, str | None], ...]:
+    """The ``unique_with`` values of ``instance`` as stable text (foreign keys by id)."""
+    scope = []
+    for field in fields:
+        value = getattr(instance, field.attname)
+        scope.append((field.name, None if value is None else field.value_to_string(instance)))
+    return tuple(scope)

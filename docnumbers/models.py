@@ -1,0 +1,216 @@
+"""NumberFormat (the admin-edited format of a series), Counter (one row per sequence)
+and the audit records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import formatting
+
+
+class NumberFormat(models.Model):
+    """How the numbers of one series are rendered: prefix, padding, suffix and reset.
+
+    Several formats may share a ``code``: each one is a series with its own
+    counter, and the first active one by ``position`` is the default.
+    """
+
+    code = models.SlugField(
+        _("code"),
+        max_length=50,
+        help_text=_("The name a field refers to with format=..., for example 'invoice'."),
+    )
+    name = models.CharField(
+        _("series name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown when a document picks its series, for example 'Export'."),
+    )
+    prefix = models.CharField(_("prefix"), max_length=formatting.MAX_TEMPLATE_LENGTH, blank=True)
+    suffix = models.CharField(_("suffix"), max_length=formatting.MAX_TEMPLATE_LENGTH, blank=True)
+    padding = models.PositiveSmallIntegerField(
+        _("padding"),
+        default=4,
+        validators=[MinValueValidator(0), MaxValueValidator(formatting.MAX_PADDING)],
+        help_text=_("Minimum number of digits; the number is filled with zeros."),
+    )
+    reset = models.CharField(
+        _("reset"),
+        max_length=10,
+        choices=formatting.Reset.CHOICES,
+        default=formatting.Reset.NEVER,
+        help_text=_("When the number starts again at its first value."),
+    )
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("first month of the fiscal year"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0, db_index=True)
+    #: Set on the row created from a field's declared defaults, so that two
+    #: processes seeding the same code at once cannot create two series.
+    seeded_for = models.CharField(max_length=50, null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["code", "position", "pk"]
+        verbose_name = _("number format")
+        verbose_name_plural = _("number formats")
+
+    def __str__(self):
+        label = f"{self.code}: {self.name}" if self.name else self.code
+        return f"{label} ({self.example()})"
+
+    def as_format(self) -> formatting.Format:
+        return formatting.Format(
+            code=self.code,
+            prefix=self.prefix,
+            suffix=self.suffix,
+            padding=self.padding,
+            reset=self.reset,
+            fiscal_year_start_month=self.fiscal_year_start_month,
+        )
+
+    def example(self, day=None, number: int = 1) -> str:
+        """The text number ``number`` would get on ``day`` (today by default)."""
+        from django.utils import timezone
+
+        try:
+            return self.as_format().render(day or timezone.localdate(), number)
+        except formatting.TemplateError:
+            return "?"
+
+    def clean(self):
+        errors = {}
+        for name in ("prefix", "suffix"):
+            try:
+                formatting.parse(getattr(self, name))
+            except formatting.TemplateError as exc:
+                errors[name] = ValidationError(exc.message, code=exc.code)
+        if not errors:
+            try:
+                self.as_format().validate()
+            except formatting.TemplateError as exc:
+                field = {"padding": "padding", "reset": "reset"}.get(exc.code, "prefix")
+                if exc.code == "fiscal_month":
+                    field = "fiscal_year_start_month"
+                errors[field] = ValidationError(exc.message, code=exc.code)
+        from .fields import registered_codes
+
+        codes = registered_codes()
+        if self.code and self.code not in codes:
+            known = ", ".join(sorted(codes)) or "none yet"
+            errors["code"] = ValidationError(
+                _(
+                    "No AutoSequenceField uses the code %(code)s, so this format would "
+                    "never issue a number. Codes in use: %(known)s."
+                ),
+                code="unused_code",
+                params={"code": self.code, "known": known},
+            )
+        if self.code and not errors:
+            same_text = NumberFormat.objects.filter(
+                code=self.code, prefix=self.prefix, suffix=self.suffix
+            ).exclude(pk=self.pk)
+            if same_text.exists():
+                errors["prefix"] = ValidationError(
+                    _(
+                        "Another series of %(code)s already uses this prefix and suffix; "
+                        "its numbers would read the same. Give this series its own prefix."
+                    ),
+                    code="same_as_series",
+                    params={"code": self.code},
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Counter(models.Model):
+    """The last value issued for one sequence key. Only ``allocation`` writes it."""
+
+    key = models.CharField(_("key"), max_length=255, unique=True)
+    value = models.BigIntegerField(_("last issued value"))
+    sequence = models.CharField(_("sequence"), max_length=255, blank=True)
+    scope = models.TextField(_("scope"), blank=True)
+    period = models.CharField(_("period"), max_length=32, blank=True)
+    number_format = models.ForeignKey(
+        NumberFormat,
+        verbose_name=_("number format"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="counters",
+    )
+
+    class Meta:
+        ordering = ["sequence", "key"]
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+        permissions = [("set_next_value", "Can set the next value of a counter")]
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def next_value(self) -> int:
+        return self.value + 1
+
+
+class CounterChange(models.Model):
+    """A by-hand change of a counter: who moved it, when, from what, to what and why."""
+
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="changes")
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    old_value = models.BigIntegerField(_("old last value"))
+    new_value = models.BigIntegerField(_("new last value"))
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("counter change")
+        verbose_name_plural = _("counter changes")
+
+    def __str__(self):
+        return f"{self.counter}: {self.old_value} -> {self.new_value}"
+
+
+class GapExplanation(models.Model):
+    """Why the numbers ``first``..``last`` of a counter's sequence are missing."""
+
+    class Kind(models.TextChoices):
+        VOIDED = "voided", _("Voided")
+        CANCELLED = "cancelled", _("Cancelled with a credit note")
+        SKIPPED = "skipped", _("Skipped on purpose")
+        OTHER = "other", _("Other")
+
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="gap_explanations")
+    first = models.BigIntegerField(_("first missing number"))
+    last = models.BigIntegerField(_("last missing number"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.VOIDED)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["counter", "first"]
+        verbose_name = _("gap explanation")
+        verbose_name_plural = _("gap explanations")
+
+    def __str__(self):
+        span = str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+        return f"{self.counter} {span}: {self.get_kind_display()}"
+
+    def clean(self):
+        if self.first is not None and self.last is not None and self.first > self.last:
+            raise ValidationError(
+                {"last": _("The last missing number must not be below the first.")}
+            )

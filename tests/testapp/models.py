@@ -1,0 +1,81 @@
+"""Models that use every option of AutoSequenceField."""
+
+from django.db import models
+
+from docnumbers import AutoSequenceField, Format
+
+
+class SimpleModel(models.Model):
+    name = models.CharField(max_length=50, blank=True)
+    number = AutoSequenceField()
+
+
+class StartAtModel(models.Model):
+    number = AutoSequenceField(start_at=100)
+
+
+class NegativeStartModel(models.Model):
+    number = AutoSequenceField(start_at=-2)
+
+
+class PerNameModel(models.Model):
+    name = models.CharField(max_length=50)
+    number = AutoSequenceField(unique_with="name")
+
+
+class ComboModel(models.Model):
+    simple_model = models.ForeignKey(SimpleModel, on_delete=models.CASCADE)
+    name = models.CharField(max_length=50)
+    number = AutoSequenceField(unique_with=("simple_model", "name"))
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+
+    def __str__(self):
+        return self.name
+
+
+class Invoice(models.Model):
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT)
+    issued_on = models.DateField()
+    invoice_number = AutoSequenceField(
+        format=Format("invoice", prefix="INV-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+    )
+
+
+class Order(models.Model):
+    placed_at = models.DateTimeField()
+    number = AutoSequenceField(
+        format=Format("order", prefix="ORD-{YY}{MM}-", padding=3, reset="monthly"),
+        date_field="placed_at",
+    )
+
+
+class CustomerDocument(models.Model):
+    """A per-customer formatted sequence."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    issued_on = models.DateField()
+    number = AutoSequenceField(
+        unique_with="customer",
+        format=Format("customer-doc", prefix="C-{YYYY}-", padding=3, reset="yearly"),
+        date_field="issued_on",
+    )
+
+
+class Quote(models.Model):
+    """A format without declared defaults: it must be created in the admin."""
+
+    series = models.ForeignKey(
+        "docnumbers.NumberFormat", null=True, blank=True, on_delete=models.PROTECT
+    )
+    number = AutoSequenceField(format="quote", series_field="series")
+
+
+class Ticket(models.Model):
+    """Formatted, no date_field: the issue date drives the period."""
+
+    title = models.CharField(max_length=50, blank=True)
+    number = AutoSequenceField(format=Format("ticket", prefix="T{YYYY}{MM}{DD}-", reset="daily"))
