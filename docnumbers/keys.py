@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import types
 
 #: Counter keys are stored in a 255-character unique column; longer keys keep
 #: a readable head and end in a digest of the whole text.
@@ -60,8 +61,15 @@ def sequence_label(model, field_name: str) -> str:
 
 def scope_of(instance, fields) -> tuple[tuple[str, str | None], ...]:
     """The ``unique_with`` values of ``instance`` as stable text (foreign keys by id)."""
+    return scope_from_values(fields, [getattr(instance, f.attname) for f in fields])
+
+
+def scope_from_values(fields, values) -> tuple[tuple[str, str | None], ...]:
+    """The scope of raw column values (as read by ``values_list``), in ``scope_of``'s form."""
     scope = []
-    for field in fields:
-        value = getattr(instance, field.attname)
-        scope.append((field.name, None if value is None else field.value_to_string(instance)))
+    for field, value in zip(fields, values, strict=True):
+        text = None
+        if value is not None:
+            text = field.value_to_string(types.SimpleNamespace(**{field.attname: value}))
+        scope.append((field.name, text))
     return tuple(scope)

@@ -57,7 +57,8 @@ class NumberFormat(models.Model):
     seeded_for = models.CharField(max_length=50, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
-        ordering = ["code", "position", "pk"]
+        # django-admin-sortable2 orders by the first field of Meta.ordering.
+        ordering = ["position", "pk"]
         verbose_name = _("number format")
         verbose_name_plural = _("number formats")
 

@@ -1,0 +1,54 @@
+"""What has been issued from a counter: the rows of the user's models it numbered.
+
+Shared by the admin (refuse a next value that would issue a number again) and
+the audit commands (sync, integrity). Read-only; never writes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.apps import apps
+from django.db.models import Max
+
+from .fields import AutoSequenceField
+
+
+def field_of(counter) -> AutoSequenceField | None:
+    """The AutoSequenceField whose sequence a counter row belongs to (None for function keys)."""
+    try:
+        app_label, model_name, field_name = counter.sequence.rsplit(".", 2)
+        model = apps.get_model(app_label, model_name)
+        field = model._meta.get_field(field_name)
+    except (ValueError, LookupError):
+        return None
+    return field if isinstance(field, AutoSequenceField) else None
+
+
+def rows_of(counter, using=None):
+    """A queryset of the rows numbered from ``counter``, or None for a function key."""
+    field = field_of(counter)
+    if field is None:
+        return None
+    rows = field.model._default_manager.using(using or counter._state.db)
+    if field.format_code is not None:
+        return rows.filter(**{f"{field.counter_name}_id": counter.pk})
+    filters = {}
+    scope = json.loads(counter.scope) if counter.scope else {}
+    for name in field.unique_with:
+        value = scope.get(name)
+        target = field.model._meta.get_field(name)
+        if value is None:
+            filters[f"{target.attname}__isnull"] = True
+        else:
+            filters[target.attname] = target.to_python(value)
+    return rows.filter(**filters)
+
+
+def highest_issued(counter, using=None) -> int | None:
+    """The highest number stored in the rows numbered from ``counter`` (None if none)."""
+    rows = rows_of(counter, using)
+    if rows is None:
+        return None
+    field = field_of(counter)
+    return rows.aggregate(top=Max(field.attname))["top"]
