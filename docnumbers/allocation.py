@@ -125,15 +125,16 @@ def _no_wait(connection):
     if connection.vendor != "sqlite":
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        (previous,) = cursor.fetchone()
-        cursor.execute("PRAGMA busy_timeout = 0")
+    connection.ensure_connection()
+    # The raw connection: Django refuses queries in a transaction marked for rollback,
+    # and the timeout must be restored even then.
+    raw = connection.connection
+    (previous,) = raw.execute("PRAGMA busy_timeout").fetchone()
+    raw.execute("PRAGMA busy_timeout = 0")
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
+        raw.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
 def _take_locked(key, count, start_at, floor, reset_value, number_format_id, nowait, using):

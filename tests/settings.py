@@ -3,6 +3,7 @@
 import os
 
 import dj_database_url
+import django
 
 SECRET_KEY = "docnumbers-tests-only"
 DEBUG = False
@@ -19,6 +20,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": "docnumbers-test.db",
+            # Writers in threads wait for each other instead of failing at once.
+            "OPTIONS": {"timeout": 30},
             "TEST": {
                 "NAME": os.path.join(
                     os.environ.get("TMPDIR", "/tmp"), f"docnumbers-test-{os.getpid()}.db"
@@ -26,6 +29,11 @@ else:
             },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and django.VERSION >= (5, 1):
+    # As the README recommends for SQLite with concurrent writers: take the write
+    # lock at BEGIN, so that a transaction that read first never fails to upgrade.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+
 # Parallel runs against one server each need their own test database.
 if os.environ.get("TEST_DB_NAME"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["TEST_DB_NAME"]

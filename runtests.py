@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Set up and run every test of docnumbers on one database: ``python3 runtests.py``.
+
+The database comes from DATABASE_URL (SQLite when unset), for example
+``DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python3 runtests.py``.
+The first run creates ``.venv`` and installs the project with what the tests
+need; later runs reinstall only when pyproject.toml changed. Extra arguments go
+to pytest (``python3 runtests.py -k bulk``).
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+
+
+def extras(url: str) -> list[str]:
+    wanted = ["test"]
+    if url.startswith(("postgres", "pgsql")):
+        wanted.append("postgres")
+    elif url.startswith(("mysql", "mariadb")):
+        wanted.append("mysql")
+    if not url and shutil.which("chromium"):
+        wanted.append("browser")
+    return wanted
+
+
+def install(url: str) -> None:
+    if not PYTHON.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    wanted = extras(url)
+    stamp = VENV / ".docnumbers-installed"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    have = stamp.read_text().split() if stamp.exists() else []
+    if have[:1] == [digest] and set(wanted) <= set(have[1:]):
+        return
+    spec = (
+        f"{ROOT}[{','.join(sorted(set(wanted) | set(have[1:] if have[:1] == [digest] else [])))}]"
+    )
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-e", spec], check=True)
+    stamp.write_text(" ".join([digest, *spec.split("[")[1].rstrip("]").split(",")]))
+
+
+def main() -> int:
+    url = os.environ.get("DATABASE_URL", "")
+    install(url)
+    env = dict(os.environ, DOCNUMBERS_STRICT_TESTS="1")
+    pytest = [str(PYTHON), "-m", "pytest", "-p", "no:cacheprovider"]
+    runs = [
+        [*pytest, "tests", *(["-m", "not browser"] if url else []), *sys.argv[1:]],
+    ]
+    if (ROOT / "sample_erp" / "tests").is_dir() and not sys.argv[1:]:
+        runs.append([*pytest, "sample_erp/tests", "--ds", "sample_erp.settings"])
+    status = 0
+    for command in runs:
+        print("+", " ".join(command[2:]), flush=True)
+        status = status or subprocess.run(command, cwd=ROOT, env=env).returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
