@@ -53,6 +53,12 @@ INVOICES = [
     ("umbrella", "2026-03-10", "Training", None, [("Training day", 1, "1100.00")]),
 ]
 
+NOTES = {
+    "Licences, January 2026": "<- a new year: the counter starts again",
+    "Export shipment": "<- the Export series",
+    "December delivery, booked late": "<- entered last, dated 2025: 2025's next number",
+}
+
 # (customer, date, reason, amount, subject of the invoice it corrects)
 CREDIT_NOTES = [
     ("globex", "2025-12-20", "Hosting outage, 3 days", "24.00", "Hosting, December 2025"),
@@ -172,12 +178,20 @@ class Command(BaseCommand):
             self.created += 1
 
     def print_examples(self):
-        self.stdout.write("Invoices, in the order they were entered:")
-        for invoice in Invoice.objects.select_related("customer").order_by("pk")[:12]:
+        self.stdout.write("The demo invoices, in the order they were entered:")
+        by_subject = {
+            invoice.subject: invoice
+            for invoice in Invoice.objects.filter(
+                subject__in=[subject for _, _, subject, _, _ in INVOICES]
+            ).select_related("customer")
+        }
+        for _, _, subject, _, _ in INVOICES:
+            invoice = by_subject[subject]
+            mine = f"{invoice.customer.code.upper()} {invoice.customer_number_display}"
+            note = NOTES.get(subject, "")
             self.stdout.write(
-                f"  {invoice.number_display:<14} {invoice.issued_on}  "
-                f"{invoice.customer.code.upper()} {invoice.customer_number_display:<9} "
-                f"{invoice.subject}"
+                f"  {invoice.number_display:<14} {invoice.issued_on}  {mine:<18} {subject:<32}"
+                f"{note}".rstrip()
             )
         notes = ", ".join(n.number_display for n in CreditNote.objects.order_by("pk")[:6])
         orders = ", ".join(o.number_display for o in Order.objects.order_by("pk")[:6])
