@@ -1,0 +1,41 @@
+"""Settings of the benchmarks.
+
+``DATABASE_URL`` picks the main database (PostgreSQL on 127.0.0.1 by default);
+``BENCH_MARIADB_URL`` adds MariaDB as a second one for the throughput benchmark
+(set it to ``off`` to leave MariaDB out). Both databases are the benchmarks' own
+and are created when missing.
+"""
+
+import os
+
+import dj_database_url
+
+SECRET_KEY = "docnumbers-benchmarks-only"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/docnumbers_bench"
+DEFAULT_MARIADB_URL = "mysql://root@127.0.0.1:3306/docnumbers_bench"
+
+
+def _database(url):
+    database = dj_database_url.parse(url, conn_max_age=0)
+    if database["ENGINE"] == "django.db.backends.mysql":
+        database.setdefault("OPTIONS", {})["charset"] = "utf8mb4"
+    return database
+
+
+DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)}
+_mariadb_url = os.environ.get("BENCH_MARIADB_URL", DEFAULT_MARIADB_URL)
+if _mariadb_url and _mariadb_url.lower() != "off":
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.mysql":
+        DATABASES["mariadb"] = _database(_mariadb_url)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "docnumbers",
+    "benchmarks.benchapp",
+]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,140 @@
+"""The transactions the worker processes run: one invoice, its lines, then other work.
+
+Each variant numbers the invoice its own way; everything else is the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import Decimal
+
+from django.db import DatabaseError, connections, transaction
+
+from .benchapp.compat import LATE_AVAILABLE
+from .benchapp.models import (
+    CounterRow,
+    DefaultInvoice,
+    DefaultLine,
+    InsertTimeInvoice,
+    InsertTimeLine,
+    LateInvoice,
+    LateLine,
+    NextvalInvoice,
+    NextvalLine,
+    ScopedInvoice,
+    ScopedLine,
+)
+
+LINES = 5
+COUNTER_NAME = "invoice"
+TODAY = dt.date(2026, 1, 15)
+
+
+def _fields(worker):
+    return {
+        "customer": f"Customer {worker}",
+        "issued_on": TODAY,
+        "total": Decimal("100.00") * LINES,
+    }
+
+
+def _lines(model, invoice, using):
+    # One INSERT per line, as a formset saves them.
+    for position in range(1, LINES + 1):
+        model(
+            invoice=invoice,
+            position=position,
+            description=f"Item {position}",
+            quantity=position,
+            amount=Decimal("100.00"),
+        ).save(using=using, force_insert=True)
+
+
+def nextval(using, worker, scope):
+    invoice = NextvalInvoice(**_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(NextvalLine, invoice, using)
+
+
+def insert_time(using, worker, scope):
+    """The usual approach (django-sequences): lock and advance a counter row, then insert."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(CounterRow._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value",
+                [COUNTER_NAME],
+            )
+            (number,) = cursor.fetchone()
+    else:
+        counters = CounterRow.objects.using(using).filter(name=COUNTER_NAME)
+        number = counters.select_for_update().values_list("value", flat=True).get() + 1
+        counters.update(value=number)
+    invoice = InsertTimeInvoice(number=number, **_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(InsertTimeLine, invoice, using)
+
+
+def docnumbers_default(using, worker, scope):
+    invoice = DefaultInvoice(**_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(DefaultLine, invoice, using)
+
+
+def docnumbers_late(using, worker, scope):
+    invoice = LateInvoice(**_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(LateLine, invoice, using)
+
+
+def scoped(using, worker, scope):
+    invoice = ScopedInvoice(branch=scope, **_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(ScopedLine, invoice, using)
+
+
+#: name -> (transaction body, invoice model, line model)
+VARIANTS = {
+    "nextval": (nextval, NextvalInvoice, NextvalLine),
+    "insert-time counter": (insert_time, InsertTimeInvoice, InsertTimeLine),
+    "docnumbers default": (docnumbers_default, DefaultInvoice, DefaultLine),
+    "docnumbers late": (docnumbers_late, LateInvoice, LateLine),
+    "scoped": (scoped, ScopedInvoice, ScopedLine),
+}
+
+
+def available(variant: str, vendor: str) -> str | None:
+    """None if ``variant`` can run on ``vendor``, else why not."""
+    if variant == "docnumbers late" and not LATE_AVAILABLE:
+        return "not available (this docnumbers has no AutoSequenceField(late=True))"
+    if variant == "nextval" and vendor not in ("postgresql", "mysql"):
+        return f"not available ({vendor} has no sequences)"
+    return None
+
+
+def run_timed(alias, *, worker, variant, work_ms, seconds, start, scope=None):
+    """Run transactions of ``variant`` from ``start`` for ``seconds``; count the commits."""
+    body = VARIANTS[variant][0]
+    connection = connections[alias]
+    connection.ensure_connection()
+    pause = work_ms / 1000
+    end = start + seconds
+    while (now := time.monotonic()) < start:
+        time.sleep(min(0.01, start - now))
+    committed = errors = 0
+    error = None
+    while time.monotonic() < end:
+        try:
+            with transaction.atomic(using=alias):
+                body(alias, worker, scope)
+                if pause:
+                    time.sleep(pause)  # the rest of the request: templates, PDF, a web call
+        except DatabaseError as exc:
+            errors += 1
+            error = error or repr(exc)
+            continue
+        if time.monotonic() <= end:
+            committed += 1
+    return {"committed": committed, "errors": errors, "error": error}
