@@ -1,0 +1,237 @@
+"""NumberFormat and formatted fields: INV-2026-0001, resets, immutability, search, cost."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template import Context, Template
+from django.utils import timezone
+
+from docnumbers import FormatMissing
+from docnumbers.models import Counter, NumberFormat
+from tests.testapp.models import Customer, CustomerDocument, Invoice, Order, Quote, Ticket
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+
+
+def invoice(day, **kwargs):
+    return Invoice.objects.create(issued_on=day, **kwargs)
+
+
+def test_invoice_number_display_reads_INV_2026_0001():
+    inv = invoice(D(2026, 3, 14))
+    assert inv.invoice_number == 1
+    assert inv.invoice_number_display == "INV-2026-0001"
+    assert Invoice.objects.get(pk=inv.pk).invoice_number_display == "INV-2026-0001"
+
+
+def test_display_is_none_before_a_number_is_issued():
+    assert Invoice(issued_on=D(2026, 1, 1)).invoice_number_display is None
+
+
+def test_display_works_on_the_class_in_templates_and_values():
+    inv = invoice(D(2026, 3, 14))
+    assert Invoice._meta.get_field("invoice_number_display").name == "invoice_number_display"
+    assert hasattr(Invoice, "invoice_number_display")
+    html = Template("{{ inv.invoice_number_display }}").render(Context({"inv": inv}))
+    assert html == "INV-2026-0001"
+    assert list(Invoice.objects.values_list("invoice_number_display", flat=True)) == [
+        "INV-2026-0001"
+    ]
+
+
+def test_yearly_reset_follows_the_document_date():
+    for _ in range(3):
+        invoice(D(2025, 12, 30))
+    assert invoice(D(2026, 1, 2)).invoice_number_display == "INV-2026-0001"
+    # A back-dated document gets the number of its own year.
+    assert invoice(D(2025, 12, 31)).invoice_number_display == "INV-2025-0004"
+    assert invoice(D(2026, 1, 3)).invoice_number_display == "INV-2026-0002"
+
+
+def test_monthly_reset_with_a_datetime_in_another_time_zone():
+    utc = dt.UTC
+    # 23:30 UTC on 31 January is 00:30 on 1 February in Paris (settings.TIME_ZONE).
+    late = Order.objects.create(placed_at=dt.datetime(2026, 1, 31, 23, 30, tzinfo=utc))
+    early = Order.objects.create(placed_at=dt.datetime(2026, 1, 31, 22, 30, tzinfo=utc))
+    assert late.number_display == "ORD-2602-001"
+    assert early.number_display == "ORD-2601-001"
+    assert Order.objects.create(placed_at=dt.datetime(2026, 2, 1, 8, tzinfo=utc)).number == 2
+
+
+def test_leap_day_and_daily_reset_without_date_field_use_today():
+    today = timezone.localdate()
+    first, second = Ticket.objects.create(), Ticket.objects.create()
+    assert first.number_display == f"T{today:%Y%m%d}-0001"
+    assert second.number_display == f"T{today:%Y%m%d}-0002"
+
+
+def test_unique_with_gives_each_customer_its_own_sequence_within_a_period():
+    acme, globex = Customer.objects.create(name="Acme"), Customer.objects.create(name="Globex")
+    day = D(2026, 6, 1)
+    docs = [
+        CustomerDocument.objects.create(customer=c, issued_on=day) for c in (acme, acme, globex)
+    ]
+    assert [d.number_display for d in docs] == ["C-2026-001", "C-2026-002", "C-2026-001"]
+    nxt = CustomerDocument.objects.create(customer=acme, issued_on=D(2027, 1, 1))
+    assert nxt.number_display == "C-2027-001"
+
+
+def test_issued_numbers_never_change_when_the_format_changes():
+    fmt = NumberFormat.objects.create(code="quote", prefix="INV-", padding=4)
+    first = Quote.objects.create()
+    assert first.number_display == "INV-0001"
+    fmt.prefix = "FAC-"
+    fmt.save()
+    assert Quote.objects.create().number_display == "FAC-0002"
+    first.refresh_from_db()
+    assert first.number_display == "INV-0001"
+    fmt.padding, fmt.suffix = 6, "/X"
+    fmt.save()
+    assert Quote.objects.create().number_display == "FAC-000003/X"
+    assert list(Quote.objects.order_by("number").values_list("number_display", flat=True)) == [
+        "INV-0001",
+        "FAC-0002",
+        "FAC-000003/X",
+    ]
+
+
+def test_resaving_keeps_number_and_text_even_if_the_date_changes():
+    inv = invoice(D(2026, 3, 14))
+    inv.issued_on = D(2027, 1, 1)
+    inv.save()
+    inv.refresh_from_db()
+    assert (inv.invoice_number, inv.invoice_number_display) == (1, "INV-2026-0001")
+
+
+def test_find_a_document_by_its_formatted_number():
+    for _ in range(42):
+        invoice(D(2026, 2, 1))
+    found = Invoice.objects.get(invoice_number_display="INV-2026-0042")
+    assert found.invoice_number == 42
+    assert Invoice.objects.filter(invoice_number_display__icontains="2026-004").count() == 3
+
+
+def test_reading_10000_display_values_takes_one_query(django_assert_max_num_queries):
+    Invoice.objects.bulk_create([Invoice(issued_on=D(2026, 1, 1)) for _ in range(10_000)])
+    with django_assert_max_num_queries(1):
+        texts = [inv.invoice_number_display for inv in Invoice.objects.all()]
+    assert len(set(texts)) == 10_000
+    assert "INV-2026-10000" in texts and "INV-2026-0001" in texts
+
+
+def test_bulk_create_renders_formats_per_period_in_one_statement_per_key():
+    objs = Invoice.objects.bulk_create(
+        [Invoice(issued_on=D(2025 + i % 2, 12 - 11 * (i % 2), 31 - 30 * (i % 2))) for i in range(4)]
+    )
+    assert [o.invoice_number_display for o in objs] == [
+        "INV-2025-0001",
+        "INV-2026-0001",
+        "INV-2025-0002",
+        "INV-2026-0002",
+    ]
+
+
+def test_explicit_number_on_a_formatted_field_is_rendered_and_moves_the_counter():
+    inv = invoice(D(2026, 1, 1), invoice_number=500)
+    assert inv.invoice_number_display == "INV-2026-0500"
+    assert invoice(D(2026, 1, 2)).invoice_number_display == "INV-2026-0501"
+
+
+def test_database_refuses_two_equal_formatted_numbers_in_a_scope_across_periods():
+    acme, globex = Customer.objects.create(name="Acme"), Customer.objects.create(name="Globex")
+    CustomerDocument.objects.create(customer=acme, issued_on=D(2026, 1, 1))
+    # Another customer may read the same; the same customer never.
+    CustomerDocument.objects.create(customer=globex, issued_on=D(2026, 1, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CustomerDocument.objects.create(
+            customer=acme, issued_on=D(2027, 1, 1), number=1, number_display="C-2026-001"
+        )
+
+
+def test_declared_defaults_create_the_format_without_any_admin_step():
+    seeded = NumberFormat.objects.get(code="invoice")
+    assert (seeded.prefix, seeded.padding, seeded.reset) == ("INV-{YYYY}-", 4, "yearly")
+
+
+def test_edits_made_in_the_admin_win_over_declared_defaults():
+    invoice(D(2026, 1, 1))
+    NumberFormat.objects.filter(code="invoice").update(prefix="FAC/{YYYY}/", padding=5)
+    assert invoice(D(2026, 1, 2)).invoice_number_display == "FAC/2026/00002"
+
+
+def test_a_deleted_declared_format_is_created_again_on_first_use():
+    NumberFormat.objects.filter(code="invoice").delete()
+    assert invoice(D(2026, 1, 1)).invoice_number_display == "INV-2026-0001"
+    assert NumberFormat.objects.filter(code="invoice").count() == 1
+
+
+def test_a_format_without_row_or_defaults_fails_with_a_clear_error():
+    with pytest.raises(FormatMissing, match="no number format with the code 'quote'"):
+        Quote.objects.create()
+
+
+def test_inactive_series_are_not_used():
+    NumberFormat.objects.filter(code="invoice").update(active=False)
+    with pytest.raises(FormatMissing, match="inactive"):
+        invoice(D(2026, 1, 1))
+
+
+def test_series_first_active_is_the_default_and_a_document_may_pick_another():
+    standard = NumberFormat.objects.create(code="quote", name="Standard", prefix="Q-", position=1)
+    export = NumberFormat.objects.create(code="quote", name="Export", prefix="EXP-", position=2)
+    assert Quote.objects.create().number_display == "Q-0001"
+    picked = Quote.objects.create(series=export)
+    assert picked.number_display == "EXP-0001"
+    default = Quote.objects.create()
+    assert (default.number_display, default.series) == ("Q-0002", standard)
+    standard.active = False
+    standard.save()
+    assert Quote.objects.create().number_display == "EXP-0002"
+
+
+def test_a_series_of_another_code_is_refused():
+    other = NumberFormat.objects.get(code="invoice")
+    with pytest.raises(ValueError, match="belongs to the code 'invoice'"):
+        Quote.objects.create(series=other)
+
+
+def test_counter_rows_record_series_scope_and_period():
+    acme = Customer.objects.create(name="Acme")
+    CustomerDocument.objects.create(customer=acme, issued_on=D(2026, 4, 1))
+    counter = Counter.objects.get(sequence="testapp.customerdocument.number")
+    assert counter.period == "2026"
+    assert counter.scope == f'{{"customer":"{acme.pk}"}}'
+    assert counter.number_format.code == "customer-doc"
+    assert counter.value == 1
+
+
+@pytest.mark.parametrize(
+    "changes, field, words",
+    [
+        ({"prefix": "INV-{YEAR}"}, "prefix", "Unknown token"),
+        ({"prefix": "INV-{YYYY"}, "prefix", "Unbalanced"),
+        ({"suffix": "{x.__class__}"}, "suffix", "attribute or index access"),
+        ({"padding": 19}, "padding", "18"),
+        ({"prefix": "INV-", "reset": "yearly"}, "prefix", "twice"),
+        ({"code": "nobody-uses-this"}, "code", "No AutoSequenceField uses the code"),
+    ],
+)
+def test_number_format_validation_names_the_problem(changes, field, words):
+    fmt = NumberFormat(code="invoice", prefix="INV-{YYYY}-", padding=4, reset="yearly")
+    for name, value in changes.items():
+        setattr(fmt, name, value)
+    with pytest.raises(ValidationError) as info:
+        fmt.full_clean()
+    assert field in info.value.message_dict
+    assert any(words in m for m in info.value.message_dict[field])
+
+
+def test_two_series_of_one_code_must_read_differently():
+    NumberFormat.objects.create(code="quote", prefix="Q-")
+    twin = NumberFormat(code="quote", prefix="Q-", name="twin")
+    with pytest.raises(ValidationError, match="Another series"):
+        twin.full_clean()
