@@ -1,0 +1,674 @@
+"""The admin: number formats (series, live preview), counters (audited moves) and the
+ModelAdmin mixin that shows document numbers read-only on the user's own models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from adminsortable2.admin import SortableAdminMixin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from . import formatting, issued
+from .fields import AutoSequenceField, registered_fields, sequence_fields
+from .forms import SetNextValueForm
+from .models import Counter, CounterChange, NumberFormat
+
+PREVIEW_COUNT = 3
+#: The NumberFormat fields the live preview sends to the server.
+PREVIEW_FIELDS = ("code", "name", "prefix", "suffix", "padding", "reset", "fiscal_year_start_month")
+
+
+def start_at_for(code: str) -> int:
+    """The first value of the fields that use ``code`` (1 when none declares another)."""
+    for field in registered_fields():
+        if field.format_code == code:
+            return field.start_at
+    return 1
+
+
+def upcoming_numbers(
+    fmt: formatting.Format, day: dt.date, number_format=None, count: int = PREVIEW_COUNT
+) -> list[str]:
+    """The next ``count`` numbers ``fmt`` issues on ``day``, rendered by ``formatting``.
+
+    They continue the counter of ``number_format`` for the period of ``day`` (the
+    scope-less one); without one they start at the field's ``start_at``.
+    """
+    first = start_at_for(fmt.code)
+    if number_format is not None and number_format.pk is not None:
+        counter = (
+            Counter.objects.using(number_format._state.db)
+            .filter(number_format=number_format, period=fmt.period(day), scope="")
+            .order_by("pk")
+            .first()
+        )
+        if counter is not None:
+            first = counter.value + 1
+    return [fmt.render(day, number) for number in range(first, first + count)]
+
+
+def day_of_period(period: str) -> dt.date:
+    """A day inside the period named by ``period`` (today for '' and unknown texts)."""
+    try:
+        if period.startswith("FY"):
+            year, month = period[2:].split("-")
+            return dt.date(int(year), int(month), 1)
+        if len(period) == 4:
+            return dt.date(int(period), 1, 1)
+        if len(period) == 7:
+            return dt.date(int(period[:4]), int(period[5:]), 1)
+        if len(period) == 10:
+            return dt.date.fromisoformat(period)
+    except ValueError:
+        pass
+    return timezone.localdate()
+
+
+# -- Number formats -----------------------------------------------------------------------
+
+
+@admin.register(NumberFormat)
+class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
+    """Formats and their series: drag-and-drop order, live preview of the next numbers."""
+
+    list_display = [
+        "position",
+        "code",
+        "name",
+        "prefix",
+        "suffix",
+        "padding",
+        "reset",
+        "active",
+        "is_default",
+        "next_number",
+    ]
+    list_display_links = ["code"]
+    list_filter = ["code", "active", "reset"]
+    search_fields = ["code", "name", "prefix", "suffix"]
+    fields = [*PREVIEW_FIELDS, "active"]
+
+    def get_queryset(self, request):
+        default = (
+            NumberFormat.objects.filter(code=OuterRef("code"), active=True)
+            .order_by("position", "pk")
+            .values("pk")[:1]
+        )
+        return super().get_queryset(request).annotate(default_pk=Subquery(default))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Counters belong to their series: a series that issued numbers keeps its code.
+        if obj is not None and obj.counters.exists():
+            readonly.append("code")
+        return readonly
+
+    def changelist_view(self, request, extra_context=None):
+        # Stacked under django-admin-sortable2's list template, which extends it.
+        extra_context = {
+            "base_change_list_template": "admin/docnumbers/numberformat/change_list.html",
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(boolean=True, description=_("default"))
+    def is_default(self, obj):
+        default_pk = getattr(obj, "default_pk", None)
+        return obj.active and obj.pk == default_pk
+
+    @admin.display(description=_("next number"))
+    def next_number(self, obj):
+        try:
+            fmt = obj.as_format()
+            fmt.validate()
+            return upcoming_numbers(fmt, timezone.localdate(), obj, count=1)[0]
+        except formatting.TemplateError:
+            return "?"
+
+    # -- live preview --
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="%s_%s_preview" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """JSON: the validation messages of the typed format and its next numbers.
+
+        Runs the admin's own form (so the messages are those a save would show)
+        and renders with ``formatting`` (the code that issues the numbers).
+        """
+        obj = None
+        object_id = request.GET.get("object_id") or None
+        if object_id is not None:
+            obj = self.get_object(request, object_id)
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        elif not self.has_add_permission(request):
+            raise PermissionDenied
+        data = request.GET
+        form = self.get_form(request, obj, change=obj is not None)(
+            data=data, instance=obj or NumberFormat()
+        )
+        form.is_valid()
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        fmt = formatting.Format(
+            code=form.instance.code or "",
+            prefix=data.get("prefix", ""),
+            suffix=data.get("suffix", ""),
+            padding=_int(data.get("padding"), -1),
+            reset=data.get("reset", ""),
+            fiscal_year_start_month=_int(data.get("fiscal_year_start_month"), 0),
+        )
+        days = {"today": timezone.localdate()}
+        try:
+            days["day"] = dt.date.fromisoformat(request.GET.get("day", ""))
+        except ValueError:
+            errors.setdefault("day", []).append(gettext("Enter a valid date."))
+        previews = {}
+        try:
+            fmt.validate()
+        except formatting.TemplateError:
+            pass  # the form's errors already say why
+        else:
+            for label, day in days.items():
+                previews[label] = {
+                    "date": day.isoformat(),
+                    "period": fmt.period(day),
+                    "numbers": upcoming_numbers(fmt, day, obj),
+                }
+        return JsonResponse({"valid": not errors, "errors": errors, "preview": previews})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        info = self.opts.app_label, self.opts.model_name
+        today = timezone.localdate()
+        context["preview_config"] = {
+            "url": reverse("%s:%s_%s_preview" % ((self.admin_site.name,) + info)),
+            "object_id": obj.pk if obj is not None else None,
+            "fields": list(PREVIEW_FIELDS),
+            "today": today.isoformat(),
+        }
+        context["preview_today"] = today
+        context["preview_day"] = today.replace(month=12, day=31)
+        context["token_table"] = formatting.token_table()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+# -- Counters -----------------------------------------------------------------------------
+
+
+class CounterChangeInline(admin.TabularInline):
+    """The by-hand moves of a counter, read-only."""
+
+    model = CounterChange
+    fields = ["changed_at", "changed_by", "old_value", "new_value", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Counter)
+class CounterAdmin(admin.ModelAdmin):
+    """Counters are read-only; "set next value" is the one audited way to move one."""
+
+    list_display = [
+        "sequence",
+        "number_format",
+        "scope_values",
+        "period",
+        "value",
+        "next_value",
+        "next_number",
+    ]
+    list_filter = ["sequence", "number_format", "period"]
+    search_fields = ["key", "sequence", "period"]
+    list_select_related = ["number_format"]
+    fields = [
+        "key",
+        "sequence",
+        "number_format",
+        "scope",
+        "period",
+        "value",
+        "next_value",
+        "highest_issued",
+    ]
+    readonly_fields = fields
+    inlines = [CounterChangeInline]
+    actions = ["set_next_value_action"]
+
+    # Nobody edits a counter through its form, adds or deletes one: numbers would be
+    # issued twice or restart. Moving a counter goes through set_next_value_view.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_set_next_value_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj) and request.user.has_perm(
+            f"{self.opts.app_label}.set_next_value"
+        )
+
+    @admin.display(description=_("scope"))
+    def scope_values(self, obj):
+        if not obj.scope:
+            return ""
+        try:
+            values = json.loads(obj.scope)
+        except ValueError:
+            return obj.scope
+        return ", ".join(f"{name}={value}" for name, value in values.items())
+
+    @admin.display(description=_("next value"))
+    def next_value(self, obj):
+        return obj.next_value
+
+    @admin.display(description=_("next number"))
+    def next_number(self, obj):
+        if obj.number_format is None:
+            return obj.next_value
+        return obj.number_format.example(day_of_period(obj.period), obj.next_value)
+
+    @admin.display(description=_("highest number stored"))
+    def highest_issued(self, obj):
+        top = issued.highest_issued(obj)
+        return self.get_empty_value_display() if top is None else top
+
+    @admin.action(description=_("Set the next value of the selected counter"))
+    def set_next_value_action(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                gettext("Select exactly one counter to set its next value."),
+                messages.ERROR,
+            )
+            return None
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(
+            reverse(
+                "%s:%s_%s_set_next_value" % ((self.admin_site.name,) + info),
+                args=[queryset.get().pk],
+            )
+        )
+
+    set_next_value_action.allowed_permissions = ("set_next_value",)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/set-next-value/",
+                self.admin_site.admin_view(self.set_next_value_view),
+                name="%s_%s_set_next_value" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {
+            "can_set_next_value": obj is not None
+            and self.has_set_next_value_permission(request, obj),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def set_next_value_view(self, request, object_id):
+        """Move a counter, under its row lock: never onto a number already issued,
+        never past numbers without a reason; recorded as a CounterChange and a LogEntry."""
+        counter = self.get_object(request, object_id)
+        if counter is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_set_next_value_permission(request, counter):
+            raise PermissionDenied
+        using = router.db_for_write(Counter, instance=counter)
+        if request.method == "POST":
+            form = SetNextValueForm(request.POST)
+            if form.is_valid() and self._move(request, counter, form, using):
+                return HttpResponseRedirect(
+                    reverse(
+                        "%s:%s_%s_change"
+                        % (self.admin_site.name, self.opts.app_label, self.opts.model_name),
+                        args=[counter.pk],
+                    )
+                )
+            counter.refresh_from_db()
+        else:
+            form = SetNextValueForm(
+                initial={"next_value": counter.next_value, "seen_value": counter.value}
+            )
+        top = issued.highest_issued(counter, using)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Set the next value of %(counter)s") % {"counter": counter},
+            "subtitle": None,
+            "opts": self.opts,
+            "original": counter,
+            "form": form,
+            "highest_issued": top,
+            "lowest_allowed": self._lowest_next(counter, top),
+            "next_number": self.next_number(counter),
+            "changes": counter.changes.select_related("changed_by")[:10],
+            "media": self.media + form.media,
+            "has_view_permission": True,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/docnumbers/counter/set_next_value.html", context)
+
+    @staticmethod
+    def _lowest_next(counter, top):
+        """The lowest next value that issues no number a second time."""
+        if top is not None:
+            return top + 1
+        if issued.rows_of(counter) is None:
+            # A counter of the function API: the numbers it gave live in the caller's
+            # data, which we cannot read, so it never moves back.
+            return counter.value + 1
+        field = issued.field_of(counter)
+        return field.start_at if field is not None else counter.value + 1
+
+    def _move(self, request, counter, form, using) -> bool:
+        new_next = form.cleaned_data["next_value"]
+        reason = form.cleaned_data["reason"].strip()
+        with transaction.atomic(using=using):
+            locked = Counter.objects.using(using).select_for_update().get(pk=counter.pk)
+            old = locked.value
+            if old != form.cleaned_data["seen_value"]:
+                form.add_error(
+                    None,
+                    gettext(
+                        "The counter moved from %(seen)s to %(now)s while you were on this "
+                        "page. Check the new value and submit again."
+                    )
+                    % {"seen": form.cleaned_data["seen_value"], "now": old},
+                )
+                return False
+            lowest = self._lowest_next(locked, issued.highest_issued(locked, using))
+            new = new_next - 1
+            if new_next < lowest:
+                form.add_error(
+                    "next_value",
+                    gettext(
+                        "%(value)s would issue a number that already exists; "
+                        "the next value must be at least %(lowest)s."
+                    )
+                    % {"value": new_next, "lowest": lowest},
+                )
+                return False
+            if new == old:
+                form.add_error("next_value", gettext("This is already the next value."))
+                return False
+            if not reason:
+                if new > old:
+                    message = gettext(
+                        "This skips the numbers %(first)s to %(last)s; say why in the reason."
+                    ) % {"first": old + 1, "last": new}
+                else:
+                    message = gettext(
+                        "This moves the counter back and gives out %(first)s to %(last)s "
+                        "again; say why in the reason."
+                    ) % {"first": new + 1, "last": old}
+                form.add_error("reason", message)
+                return False
+            Counter.objects.using(using).filter(pk=locked.pk).update(value=new)
+            CounterChange.objects.using(using).create(
+                counter=locked,
+                changed_by=request.user,
+                old_value=old,
+                new_value=new,
+                reason=reason,
+            )
+            locked.value = new
+            self.log_change(
+                request,
+                locked,
+                gettext(
+                    "Set the next value from %(old_next)s to %(new_next)s "
+                    "(last value %(old)s -> %(new)s). Reason: %(reason)s"
+                )
+                % {
+                    "old_next": old + 1,
+                    "new_next": new + 1,
+                    "old": old,
+                    "new": new,
+                    "reason": reason,
+                },
+            )
+        self.message_user(
+            request,
+            gettext("The next value of %(counter)s is now %(value)s.")
+            % {"counter": locked, "value": new + 1},
+            messages.SUCCESS,
+        )
+        return True
+
+
+@admin.register(CounterChange)
+class CounterChangeAdmin(admin.ModelAdmin):
+    """The audit trail of counter moves: read-only, for auditors."""
+
+    list_display = ["changed_at", "counter", "changed_by", "old_value", "new_value", "reason"]
+    list_filter = ["changed_at"]
+    search_fields = ["counter__key", "reason"]
+    list_select_related = ["counter", "changed_by"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# -- The user's models ----------------------------------------------------------------------
+
+#: Suffix of the ModelAdmin attribute that shows a sequence field's number.
+COLUMN_SUFFIX = "_formatted"
+
+
+def number_column(field_name: str, description=None):
+    """A ``list_display``/``readonly_fields`` callable showing a document number.
+
+    Shows ``<field>_display`` (the text as issued) for a formatted field and the
+    integer otherwise; sorts by the integer, never by the text.
+
+    Args:
+        field_name: the name of the AutoSequenceField.
+        description: the column title (the field's verbose name by default).
+    """
+
+    def column(obj):
+        if getattr(obj, field_name, None) is None:
+            return gettext("Assigned when saved")
+        field = obj._meta.get_field(field_name)
+        if isinstance(field, AutoSequenceField) and field.format_code is not None:
+            text = getattr(obj, field.display_name)
+            if text:
+                return text
+        return getattr(obj, field_name)
+
+    column.__name__ = f"{field_name}{COLUMN_SUFFIX}"
+    column.short_description = description or field_name.replace("_", " ")
+    column.admin_order_field = field_name
+    return column
+
+
+def series_queryset(field: AutoSequenceField, using=None):
+    """The series a document of ``field`` may pick: the active ones, in the admin's order."""
+    formats = NumberFormat.objects.filter(code=field.format_code, active=True)
+    if using:
+        formats = formats.using(using)
+    return formats.order_by("position", "pk")
+
+
+class DocumentNumberAdminMixin:
+    """Shows the document numbers of a model read-only, sorted by the integer.
+
+    For every AutoSequenceField of the model:
+
+    - ``<field>`` (or ``<field>_display``) in ``list_display``, ``fields`` or
+      ``fieldsets`` becomes a read-only column ``<field>_formatted`` that shows
+      the formatted text and sorts by the integer; a default ``list_display``
+      and ``fields`` get it first;
+    - ``<field>_display`` joins ``search_fields``, so the text as printed finds
+      the document;
+    - the field's ``series_field`` offers the code's active series in the
+      admin's order, and becomes read-only once the number is issued.
+
+    Put it before ``admin.ModelAdmin``::
+
+        @admin.register(Invoice)
+        class InvoiceAdmin(DocumentNumberAdminMixin, admin.ModelAdmin):
+            list_display = ["invoice_number", "customer", "issued_on"]
+    """
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        self._number_fields = sequence_fields(model)
+        for field in self._number_fields:
+            name = f"{field.name}{COLUMN_SUFFIX}"
+            if not hasattr(self, name):
+                setattr(self, name, number_column(field.name, field.verbose_name))
+
+    def _column_for(self, name):
+        for field in self._number_fields:
+            if name in (field.name, getattr(field, "display_name", None), field.attname):
+                return f"{field.name}{COLUMN_SUFFIX}"
+        return None
+
+    def _hidden_names(self):
+        names = set()
+        for field in self._number_fields:
+            names.add(field.name)
+            if field.format_code is not None:
+                names.update({field.display_name, field.counter_name, f"{field.counter_name}_id"})
+        return names
+
+    def _columns(self):
+        return [f"{field.name}{COLUMN_SUFFIX}" for field in self._number_fields]
+
+    def _replace(self, names):
+        hidden = self._hidden_names()
+        out = []
+        for name in names:
+            column = self._column_for(name) if isinstance(name, str) else None
+            if column is not None:
+                if column not in out:
+                    out.append(column)
+            elif not (isinstance(name, str) and name in hidden):
+                out.append(name)
+        return out
+
+    def get_list_display(self, request):
+        names = list(super().get_list_display(request))
+        if names == ["__str__"]:
+            return [*self._columns(), "__str__"]
+        return self._replace(names)
+
+    def get_list_display_links(self, request, list_display):
+        links = super().get_list_display_links(request, list_display)
+        if links is None:
+            return links
+        return self._replace(links)
+
+    def get_search_fields(self, request):
+        search = list(super().get_search_fields(request))
+        for field in self._number_fields:
+            if field.format_code is not None and field.display_name not in search:
+                search.append(field.display_name)
+        return search
+
+    def _issued(self, obj):
+        return obj is not None and any(
+            getattr(obj, field.attname) is not None for field in self._number_fields
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = self._replace(super().get_readonly_fields(request, obj))
+        for column in self._columns():
+            if column not in readonly:
+                readonly.append(column)
+        if self._issued(obj):
+            # The series was used to issue the number; another one would not match it.
+            for field in self._number_fields:
+                if field.series_field and field.series_field not in readonly:
+                    readonly.append(field.series_field)
+        return readonly
+
+    def get_fields(self, request, obj=None):
+        if self.fields:
+            return self._replace(self.fields)
+        names = self._replace(super().get_fields(request, obj))
+        columns = self._columns()
+        return columns + [name for name in names if name not in columns]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.fieldsets:
+            return fieldsets
+        out = []
+        for title, options in fieldsets:
+            options = dict(options)
+            options["fields"] = [
+                tuple(self._replace(row)) if isinstance(row, (list, tuple)) else row
+                for row in self._replace(options.get("fields", ()))
+            ]
+            out.append((title, options))
+        return out
+
+    def get_exclude(self, request, obj=None):
+        # Numbers are never form fields, whatever fields/fieldsets say.
+        exclude = list(super().get_exclude(request, obj) or ())
+        return exclude + [name for name in sorted(self._hidden_names()) if name not in exclude]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        for field in self._number_fields:
+            if field.series_field == db_field.name and field.format_code is not None:
+                formats = series_queryset(field, kwargs.get("using"))
+                kwargs["queryset"] = formats
+                default = formats.first()
+                if default is not None:
+                    kwargs.setdefault(
+                        "empty_label",
+                        gettext("Default series (%(series)s)") % {"series": default},
+                    )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
