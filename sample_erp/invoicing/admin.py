@@ -1,18 +1,13 @@
 """The admin of the demo: every document uses docnumbers' ModelAdmin mixin.
 
-The mixin shows each formatted number read-only, sorts it by its integer and
-makes it searchable; NumberFormat and Counter have their own admin in docnumbers.
+The mixin turns each number named in list_display (``number_display``) into a
+read-only column that sorts by the integer, adds it to the forms read-only and to
+the search; NumberFormat and Counter have their own admin in docnumbers.
 """
 
 from django.contrib import admin
 
-try:  # TEMPORARY fallback until docnumbers/admin.py lands; removed before the final commit.
-    from docnumbers.admin import DocumentNumberAdminMixin
-except ImportError:  # pragma: no cover
-
-    class DocumentNumberAdminMixin:
-        pass
-
+from docnumbers.admin import DocumentNumberAdminMixin
 
 from .models import CreditNote, Customer, Invoice, InvoiceLine, Order
 

@@ -9,8 +9,11 @@ from .models import Invoice
 
 def invoice_list(request):
     """All invoices, newest date first; ``?q=`` finds a number, a customer or a subject."""
-    invoices = Invoice.objects.select_related("customer").annotate(
-        amount=Invoice.total_expression()
+    invoices = (
+        Invoice.objects.select_related("customer")
+        .annotate(amount=Invoice.total_expression())
+        # Meta.ordering does not apply to an aggregate query: name it again.
+        .order_by(*Invoice._meta.ordering)
     )
     query = request.GET.get("q", "").strip()
     if query:
