@@ -1,0 +1,701 @@
+"""The audit behind ``manage.py docnumbers``: what was issued, what is missing, what is wrong.
+
+Gaps, duplicates and counts are computed by the database (``LAG() OVER``,
+``GROUP BY``), one pass per field, so a million rows never travel to Python.
+Everything here reads, except ``apply_moves`` (moves counters forward, in one
+transaction) and ``explain_gap`` (records why numbers are missing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+from . import allocation
+from .fields import AutoSequenceField, registered_fields, sequence_fields
+from .formatting import Reset
+from .keys import SequenceKey, scope_from_values, sequence_label
+
+#: ``progress(done, total, label)``, called after each database pass.
+Progress = Callable[[int, int, str], None]
+
+
+class AuditInputError(ValueError):
+    """A target, date or range given to the audit does not name something that exists."""
+
+
+@dataclasses.dataclass
+class Gap:
+    """The missing numbers ``first``..``last``; ``explanation`` is set when one covers them."""
+
+    first: int
+    last: int
+    explanation: object | None = None
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+    @property
+    def text(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+
+
+@dataclasses.dataclass
+class SequenceReport:
+    """The audit of one sequence: a counter key and the rows numbered from it."""
+
+    label: str
+    key: str | None
+    start_at: int
+    counter_id: int | None = None
+    counter_value: int | None = None
+    scope: dict = dataclasses.field(default_factory=dict)
+    period: str = ""
+    series: int | None = None
+    issued: int = 0
+    first: int | None = None
+    last: int | None = None
+    #: The highest number stored in any row of the sequence, whatever --since says.
+    highest: int | None = None
+    gaps: list[Gap] = dataclasses.field(default_factory=list)
+    explained: list[Gap] = dataclasses.field(default_factory=list)
+    duplicates: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    #: The lowest number ever stored, when the gap before it belongs to this report.
+    first_ever: int | None = dataclasses.field(default=None, repr=False)
+    #: Rows whose ``<name>_counter`` is NULL (loaded raw, e.g. by loaddata).
+    unattributed: bool = False
+    note: str = ""
+    sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
+    number_format_id: int | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def behind(self) -> bool:
+        """The counter would issue a number that is already stored."""
+        if self.highest is None or self.key is None:
+            return False
+        return self.counter_value is None or self.counter_value < self.highest
+
+    @property
+    def missing(self) -> int:
+        return sum(g.count for g in self.gaps)
+
+    @property
+    def status(self) -> str:
+        if self.duplicates:
+            return "duplicates"
+        if self.behind:
+            return "counter behind"
+        if self.unattributed:
+            return "unattributed"
+        if self.gaps:
+            return "gaps"
+        return "ok"
+
+    @property
+    def part(self) -> str:
+        """Which part of the field's numbers this is, for people: scope, series, period."""
+        bits = [f"{k}={'-' if v is None else v}" for k, v in self.scope.items()]
+        if self.series is not None:
+            bits.insert(0, f"series {self.series}")
+        if self.period:
+            bits.append(self.period)
+        if self.unattributed:
+            bits.append("(unattributed rows)")
+        return " ".join(bits) or "all"
+
+    def as_dict(self) -> dict:
+        def gap(g):
+            data = {"first": g.first, "last": g.last, "count": g.count}
+            if g.explanation is not None:
+                data.update(
+                    kind=g.explanation.kind,
+                    reason=g.explanation.reason,
+                    explanation_id=g.explanation.pk,
+                )
+            return data
+
+        return {
+            "sequence": self.label,
+            "key": self.key,
+            "counter_id": self.counter_id,
+            "counter_value": self.counter_value,
+            "start_at": self.start_at,
+            "series": self.series,
+            "scope": self.scope,
+            "period": self.period,
+            "issued": self.issued,
+            "first": self.first,
+            "last": self.last,
+            "highest": self.highest,
+            "gaps": [gap(g) for g in self.gaps],
+            "explained_gaps": [gap(g) for g in self.explained],
+            "duplicates": [{"number": n, "count": c} for n, c in self.duplicates],
+            "counter_behind": self.behind,
+            "unattributed": self.unattributed,
+            "note": self.note,
+            "status": self.status,
+        }
+
+
+@dataclasses.dataclass
+class CounterMove:
+    """A counter that ``sync`` moves forward: from ``old`` (None: no row yet) to ``new``."""
+
+    label: str
+    key: str
+    old: int | None
+    new: int
+    counter_id: int | None = None
+    sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
+    start_at: int = 1
+    number_format_id: int | None = None
+
+
+# -- targets --------------------------------------------------------------------
+
+
+def resolve_targets(targets: Iterable[str] = ()) -> list[AutoSequenceField]:
+    """The fields named by ``app_label.Model[.field]`` texts (all fields when none)."""
+    targets = list(targets)
+    if not targets:
+        return sorted(registered_fields(), key=field_label)
+    found = []
+    for target in targets:
+        parts = target.split(".")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise AuditInputError(
+                f"{target!r} is not app_label.Model or app_label.Model.field "
+                "(for example billing.Invoice.number)."
+            )
+        try:
+            model = apps.get_model(parts[0], parts[1])
+        except (LookupError, ValueError):
+            raise AuditInputError(f"Unknown model {parts[0]}.{parts[1]!s} (from {target!r}).")
+        if len(parts) == 2:
+            fields = sequence_fields(model)
+            if not fields:
+                raise AuditInputError(f"{model._meta.label} has no AutoSequenceField.")
+        else:
+            try:
+                field = model._meta.get_field(parts[2])
+            except Exception:
+                raise AuditInputError(f"{model._meta.label} has no field {parts[2]!r}.")
+            if not isinstance(field, AutoSequenceField):
+                raise AuditInputError(
+                    f"{model._meta.label}.{parts[2]} is a {type(field).__name__}, "
+                    "not an AutoSequenceField."
+                )
+            fields = [field]
+        found += [f for f in fields if f not in found]
+    return found
+
+
+def field_label(field) -> str:
+    return f"{field.model._meta.label}.{field.name}"
+
+
+def parse_date(text: str) -> dt.date:
+    """A YYYY-MM-DD date, or AuditInputError."""
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise AuditInputError(f"{text!r} is not a date; write YYYY-MM-DD (for example 2026-01-01).")
+
+
+# -- the audit --------------------------------------------------------------------
+
+
+def audit(
+    fields: Iterable[AutoSequenceField] | None = None,
+    *,
+    since: dt.date | None = None,
+    using: str | None = None,
+    progress: Progress | None = None,
+    details: bool = True,
+) -> list[SequenceReport]:
+    """Audit the sequences of ``fields`` (all registered fields by default).
+
+    ``since`` keeps the rows whose ``date_field`` is on or after that day (fields
+    without a date_field are audited whole). ``details=False`` skips the gap and
+    duplicate pass (what ``sync`` needs). The reads run in one snapshot where the
+    backend allows it.
+    """
+    fields = list(fields) if fields is not None else resolve_targets()
+    steps = [(f, p) for f in fields for p in (("summary", "gaps") if details else ("summary",))]
+    from .models import Counter
+
+    using = using or router.db_for_read(Counter)
+    reports: list[SequenceReport] = []
+    with _snapshot(using):
+        state = {}
+        for done, (field, step) in enumerate(steps, 1):
+            if step == "summary":
+                state[field] = _Pass(field, using, since)
+                reports += state[field].summary()
+            else:
+                state.pop(field).gaps()
+            if progress is not None:
+                progress(done, len(steps), f"{field_label(field)} ({step})")
+        if details:
+            _explain(reports, using)
+    return reports
+
+
+def _snapshot(using):
+    """A read-only, repeatable-read transaction on PostgreSQL: every pass sees the same rows."""
+    connection = connections[using]
+    atomic = transaction.atomic(using=using)
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return atomic
+
+    class _Snapshot:
+        def __enter__(self):
+            atomic.__enter__()
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+        def __exit__(self, *exc):
+            return atomic.__exit__(*exc)
+
+    return _Snapshot()
+
+
+class _Pass:
+    """The SQL of one field: a summary per group, then gaps and duplicates per group."""
+
+    def __init__(self, field: AutoSequenceField, using: str, since: dt.date | None):
+        self.field = field
+        self.using = using
+        self.connection = connections[using]
+        self.model = field.model
+        self.label = field_label(field)
+        self.sequence = sequence_label(field.model, field.name)
+        self.formatted = field.format_code is not None
+        meta = self.model._meta
+        if self.formatted:
+            self.group_fields = [meta.get_field(field.counter_name)]
+        else:
+            self.group_fields = [meta.get_field(n) for n in field.unique_with]
+        self.date_field = meta.get_field(field.date_field) if field.date_field else None
+        self.since = self._since_param(since) if self.date_field is not None else None
+        self.groups: dict[tuple, SequenceReport] = {}
+
+    def _since_param(self, since):
+        if since is None:
+            return None
+        value = since
+        if isinstance(self.date_field, models.DateTimeField):
+            value = dt.datetime.combine(since, dt.time.min)
+            if settings.USE_TZ:
+                value = timezone.make_aware(value)
+        return self.date_field.get_db_prep_value(value, self.connection, prepared=False)
+
+    def _sql_parts(self):
+        qn = self.connection.ops.quote_name
+        group_cols = [qn(f.column) for f in self.group_fields]
+        number = qn(self.field.column)
+        where = [f"{number} IS NOT NULL"]
+        if self.formatted:
+            where.append(f"{group_cols[0]} IS NOT NULL")
+        return qn(self.model._meta.db_table), group_cols, number, " AND ".join(where)
+
+    def summary(self) -> list[SequenceReport]:
+        from .models import Counter
+
+        table, group_cols, number, where = self._sql_parts()
+        select = [*group_cols, "COUNT(*)", f"MIN({number})", f"MAX({number})"]
+        params = []
+        if self.since is not None:
+            day = self.connection.ops.quote_name(self.date_field.column)
+            select += [
+                f"COUNT(CASE WHEN {day} >= %s THEN 1 END)",
+                f"MIN(CASE WHEN {day} >= %s THEN {number} END)",
+                f"MAX(CASE WHEN {day} >= %s THEN {number} END)",
+            ]
+            params = [self.since] * 3
+        sql = f"SELECT {', '.join(select)} FROM {table} WHERE {where}"
+        if group_cols:
+            sql += f" GROUP BY {', '.join(group_cols)}"
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        n = len(group_cols)
+        counters = Counter.objects.using(self.using)
+        known = {c.pk: c for c in counters.filter(sequence=self.sequence)}
+        if self.formatted:
+            missing = {row[0] for row in rows} - set(known)
+            known.update({c.pk: c for c in counters.filter(pk__in=missing)})
+        by_key = {c.key: c for c in known.values()}
+        seen = set()
+        reports = []
+        for row in rows:
+            group, (count, low, high) = tuple(row[:n]), row[n : n + 3]
+            if not count:
+                continue
+            report = SequenceReport(label=self.label, key=None, start_at=self.field.start_at)
+            report.highest = high
+            if self.since is not None:
+                count, w_low, w_high = row[n + 3 : n + 6]
+                report.issued, report.first, report.last = count, w_low, w_high
+                # The gap before the first number belongs to the window only if it starts there.
+                report.first_ever = low if w_low == low else None
+            else:
+                report.issued, report.first, report.last = count, low, high
+                report.first_ever = low
+            if self.formatted:
+                counter = known.get(group[0])
+            else:
+                key = SequenceKey(
+                    sequence=self.sequence, scope=scope_from_values(self.group_fields, group)
+                )
+                report.sequence_key = key
+                report.key = key.text
+                report.scope = dict(key.scope)
+                counter = by_key.get(key.text)
+            if counter is not None:
+                _describe(report, counter)
+                seen.add(counter.pk)
+            if self.since is not None and not report.issued and not report.behind:
+                continue
+            self.groups[group] = report
+            reports.append(report)
+        unattributed = self._unattributed(by_key) if self.formatted else []
+        seen |= {r.counter_id for r in unattributed}
+        if self.since is None:
+            # Counters whose rows are all gone: every number they issued is missing.
+            for counter in known.values():
+                if counter.pk in seen or counter.sequence != self.sequence:
+                    continue
+                report = SequenceReport(label=self.label, key=None, start_at=self.field.start_at)
+                _describe(report, counter)
+                if counter.value >= self.field.start_at:
+                    report.gaps.append(Gap(self.field.start_at, counter.value))
+                reports.append(report)
+        return reports + unattributed
+
+    def gaps(self) -> None:
+        """Fill in the gaps and duplicates of the reports ``summary`` made."""
+        table, group_cols, number, where = self._sql_parts()
+        inner = [*group_cols, number]
+        outer_where = f"w.{number} - w.docnumbers_prev <> 1"
+        params = []
+        if self.since is not None:
+            day = self.connection.ops.quote_name(self.date_field.column)
+            inner.append(day)
+            outer_where += f" AND w.{day} >= %s"
+            params.append(self.since)
+        partition = f"PARTITION BY {', '.join(group_cols)} " if group_cols else ""
+        sql = (
+            f"SELECT {', '.join(f'w.{c}' for c in group_cols + [number])}, w.docnumbers_prev "
+            f"FROM (SELECT {', '.join(inner)}, "
+            f"LAG({number}) OVER ({partition}ORDER BY {number}) AS docnumbers_prev "
+            f"FROM {table} WHERE {where}) w WHERE {outer_where}"
+        )
+        n = len(group_cols)
+        duplicates = defaultdict(lambda: defaultdict(lambda: 1))
+        found = defaultdict(list)
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            while chunk := cursor.fetchmany(5000):
+                for row in chunk:
+                    group, value, previous = tuple(row[:n]), row[n], row[n + 1]
+                    if value == previous:
+                        duplicates[group][value] += 1
+                    else:
+                        found[group].append(Gap(previous + 1, value - 1))
+        for group, report in self.groups.items():
+            gaps = sorted(found.get(group, ()), key=lambda g: g.first)
+            if report.first_ever is not None and report.first_ever > report.start_at:
+                gaps.insert(0, Gap(report.start_at, report.first_ever - 1))
+            value, high = report.counter_value, report.highest
+            if value is not None and high is not None and value > high:
+                gaps.append(Gap(max(high + 1, report.start_at), value))
+            report.gaps = gaps
+            report.duplicates = sorted(duplicates.get(group, {}).items())
+
+    def _unattributed(self, by_key) -> list[SequenceReport]:
+        """Rows with a number but no counter: attribute them by recomputing their key."""
+        from .models import NumberFormat
+
+        field, model = self.field, self.model
+        rows = model._default_manager.using(self.using).filter(
+            **{f"{field.counter_name}__isnull": True, f"{field.attname}__isnull": False}
+        )
+        if not rows.exists():
+            return []
+        meta = model._meta
+        scope_fields = [meta.get_field(n) for n in field.unique_with]
+        series_attname = meta.get_field(field.series_field).attname if field.series_field else None
+        columns = [field.attname, *(f.attname for f in scope_fields)]
+        columns += [
+            series_attname or field.attname,
+            self.date_field.attname if self.date_field else field.attname,
+        ]
+        series_of = {}
+        formats = NumberFormat.objects.using(self.using)
+
+        def series(series_id):
+            if series_id not in series_of:
+                if series_id is None:
+                    chosen = (
+                        formats.filter(code=field.format_code, active=True)
+                        .order_by("position", "pk")
+                        .first()
+                    )
+                else:
+                    chosen = formats.filter(pk=series_id).first()
+                series_of[series_id] = chosen
+            return series_of[series_id]
+
+        groups = {}
+        lost = []
+        for row in rows.values_list(*columns).iterator(chunk_size=2000):
+            number, scope_values = row[0], row[1 : 1 + len(scope_fields)]
+            chosen = series(row[-2] if series_attname else None)
+            day = row[-1] if self.date_field else None
+            if isinstance(day, dt.datetime):
+                day = (timezone.localtime(day) if timezone.is_aware(day) else day).date()
+            if chosen is None or (day is None and chosen.reset != Reset.NEVER):
+                lost.append(number)
+                continue
+            key = SequenceKey(
+                sequence=self.sequence,
+                series=chosen.pk,
+                scope=scope_from_values(scope_fields, scope_values),
+                period=chosen.as_format().period(day) if day is not None else "",
+            )
+            entry = groups.setdefault(key, [0, number, number, chosen.pk])
+            entry[0] += 1
+            entry[1], entry[2] = min(entry[1], number), max(entry[2], number)
+        reports = []
+        for key, (count, low, high, series_id) in sorted(groups.items(), key=lambda i: i[0].text):
+            report = SequenceReport(
+                label=self.label,
+                key=key.text,
+                start_at=field.start_at,
+                issued=count,
+                first=low,
+                last=high,
+                highest=high,
+                unattributed=True,
+                scope=dict(key.scope),
+                period=key.period,
+                series=series_id,
+                sequence_key=key,
+                number_format_id=series_id,
+                note=f"rows without {field.counter_name} (loaded raw); not checked for gaps",
+            )
+            counter = by_key.get(key.text)
+            if counter is not None:
+                _describe(report, counter)
+            reports.append(report)
+        if lost:
+            reports.append(
+                SequenceReport(
+                    label=self.label,
+                    key=None,
+                    start_at=field.start_at,
+                    issued=len(lost),
+                    first=min(lost),
+                    last=max(lost),
+                    unattributed=True,
+                    note=(
+                        f"rows without {field.counter_name} whose series or date is unknown; "
+                        "set their counter by hand"
+                    ),
+                )
+            )
+        return reports
+
+
+def _describe(report: SequenceReport, counter) -> None:
+    report.key = counter.key
+    report.counter_id = counter.pk
+    report.counter_value = counter.value
+    report.period = counter.period
+    report.series = counter.number_format_id
+    report.number_format_id = counter.number_format_id
+    if counter.scope and not report.scope:
+        report.scope = json.loads(counter.scope)
+
+
+def _explain(reports: list[SequenceReport], using: str) -> None:
+    """Split every gap into the parts a GapExplanation covers and the parts none does."""
+    from .models import GapExplanation
+
+    ids = {r.counter_id for r in reports if r.counter_id is not None and r.gaps}
+    if not ids:
+        return
+    by_counter = defaultdict(list)
+    for explanation in GapExplanation.objects.using(using).filter(counter_id__in=ids):
+        by_counter[explanation.counter_id].append(explanation)
+    for report in reports:
+        records = sorted(by_counter.get(report.counter_id, ()), key=lambda e: e.first)
+        if not records or report.unattributed:
+            continue
+        open_, explained = [], []
+        for gap in report.gaps:
+            for part in split_gap(gap.first, gap.last, records):
+                (explained if part.explanation is not None else open_).append(part)
+        report.gaps, report.explained = open_, explained
+
+
+def split_gap(first: int, last: int, records) -> list[Gap]:
+    """``first``..``last`` cut into parts, each with the record covering it (or None)."""
+    parts, cursor = [], first
+    for record in sorted(records, key=lambda e: e.first):
+        low, high = max(record.first, cursor), min(record.last, last)
+        if low > high:
+            continue
+        if low > cursor:
+            parts.append(Gap(cursor, low - 1))
+        parts.append(Gap(low, high, record))
+        cursor = high + 1
+        if cursor > last:
+            break
+    if cursor <= last:
+        parts.append(Gap(cursor, last))
+    return parts
+
+
+# -- sync -----------------------------------------------------------------------
+
+
+def plan_moves(reports: Iterable[SequenceReport]) -> list[CounterMove]:
+    """The counters that are behind the highest stored number, and where they should go."""
+    moves: dict[str, CounterMove] = {}
+    for report in reports:
+        if not report.behind:
+            continue
+        move = moves.get(report.key)
+        if move is None:
+            moves[report.key] = CounterMove(
+                label=report.label,
+                key=report.key,
+                old=report.counter_value,
+                new=report.highest,
+                counter_id=report.counter_id,
+                sequence_key=report.sequence_key,
+                start_at=report.start_at,
+                number_format_id=report.number_format_id,
+            )
+        else:
+            move.new = max(move.new, report.highest)
+            move.sequence_key = move.sequence_key or report.sequence_key
+    return sorted(moves.values(), key=lambda m: m.key)
+
+
+def apply_moves(
+    moves: list[CounterMove],
+    *,
+    using: str | None = None,
+    user=None,
+    progress: Progress | None = None,
+) -> list[CounterMove]:
+    """Move the counters forward, all in one transaction (never backwards); log each change.
+
+    Returns the moves made, with ``old`` as found under the row lock. An
+    interruption rolls every change back.
+    """
+    from .models import Counter, CounterChange
+
+    using = using or router.db_for_write(Counter)
+    counters = Counter.objects.using(using)
+    made = []
+    with transaction.atomic(using=using):
+        for done, move in enumerate(moves, 1):
+            row = counters.select_for_update().filter(key=move.key).first()
+            if row is not None:
+                if row.value < move.new:
+                    counters.filter(pk=row.pk, value__lt=move.new).update(value=move.new)
+                    old = row.value
+                else:
+                    old = None
+            else:
+                if move.sequence_key is None:
+                    continue
+                allocation.move_forward(
+                    move.sequence_key,
+                    move.new,
+                    start_at=move.start_at,
+                    number_format_id=move.number_format_id,
+                    using=using,
+                )
+                row = counters.get(key=move.key)
+                old = move.start_at - 1
+            if old is not None:
+                CounterChange.objects.using(using).create(
+                    counter=row,
+                    changed_by=user,
+                    old_value=old,
+                    new_value=move.new,
+                    reason=f"docnumbers sync: {move.new} is the highest number stored.",
+                )
+                made.append(dataclasses.replace(move, old=old, counter_id=row.pk))
+            if progress is not None:
+                progress(done, len(moves), move.key)
+    return made
+
+
+# -- explanations ---------------------------------------------------------------
+
+
+def explain_gap(
+    counter,
+    first: int,
+    last: int | None = None,
+    *,
+    kind: str = "voided",
+    reason: str,
+    user=None,
+    using: str | None = None,
+):
+    """Record why the numbers ``first``..``last`` of ``counter`` are missing; return the record.
+
+    Refuses numbers the counter has not issued yet and numbers that are stored
+    (a stored number is not missing).
+    """
+    from .issued import field_of, rows_of
+    from .models import GapExplanation
+
+    last = first if last is None else last
+    using = using or counter._state.db or router.db_for_write(GapExplanation)
+    if kind not in GapExplanation.Kind.values:
+        raise AuditInputError(
+            f"Unknown kind {kind!r}; use one of: {', '.join(GapExplanation.Kind.values)}."
+        )
+    if not (reason or "").strip():
+        raise AuditInputError("Give a reason: auditors read it.")
+    if first > last:
+        raise AuditInputError(f"The range {first}..{last} is empty: the first is above the last.")
+    if last > counter.value:
+        raise AuditInputError(
+            f"{counter.key} has issued up to {counter.value}; {last} was never issued, "
+            "so it cannot be missing."
+        )
+    rows = rows_of(counter, using)
+    if rows is not None:
+        field = field_of(counter)
+        stored = (
+            rows.filter(**{f"{field.attname}__range": (first, last)})
+            .order_by(field.attname)
+            .values_list(field.attname, flat=True)
+            .first()
+        )
+        if stored is not None:
+            raise AuditInputError(
+                f"{stored} is stored in {field_label(field)} ({counter.key}); "
+                "only missing numbers can be explained."
+            )
+    return GapExplanation.objects.using(using).create(
+        counter=counter, first=first, last=last, kind=kind, reason=reason.strip(), created_by=user
+    )
