@@ -487,7 +487,7 @@ class CounterChangeAdmin(admin.ModelAdmin):
     list_filter = ["changed_at"]
     search_fields = ["counter__key", "reason"]
     list_select_related = ["counter", "changed_by"]
-    date_hierarchy = "changed_at"
+    # No date_hierarchy: on MySQL/MariaDB it needs the server's time zone tables.
 
     def has_add_permission(self, request):
         return False
