@@ -693,3 +693,26 @@ def test_the_series_of_an_issued_document_is_read_only(admin_client, quote_serie
     admin_client.post(url, {"series": export.pk})
     quote.refresh_from_db()
     assert quote.series == standard and quote.number_display == "Q-0001"
+
+
+def test_helpers_work_without_the_mixin(rf, quote_series):
+    from django.contrib import admin
+
+    from docnumbers.admin import number_column, series_queryset
+
+    standard, export, _ = quote_series
+    column = number_column("number", "Number")
+    quote = Quote.objects.create(series=export)
+    assert column(quote) == "QX-0001"
+    assert column(Quote()) == "Assigned when saved"
+    assert (column.admin_order_field, column.short_description) == ("number", "Number")
+    assert list(series_queryset(Quote._meta.get_field("number"))) == [standard, export]
+    assert column(SimpleModel.objects.create()) == 1
+
+    class PlainQuoteAdmin(admin.ModelAdmin):
+        list_display = [column, "series"]
+
+    model_admin = PlainQuoteAdmin(Quote, admin.site)
+    request = rf.get("/")
+    request.user = type("U", (), {"has_perm": lambda *a: True, "is_active": True})()
+    assert model_admin.get_list_display(request)[0] is column
