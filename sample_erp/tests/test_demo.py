@@ -184,6 +184,7 @@ def test_stress_command_no_duplicate_no_gap():
     out = io.StringIO()
     call_command("stress_invoices", invoices=40, workers=4, no_progress=True, stdout=out)
     text = out.getvalue()
+    print(text)
     assert "  duplicates           0" in text, text
     assert "  gaps                 0" in text, text
     assert "OK: 40 numbers" in text, text

@@ -34,6 +34,11 @@ def _retryable(exc):
     return any(marker in text for marker in RETRYABLE)
 
 
+def _reason(exc):
+    text = str(exc).lower()
+    return next(marker for marker in RETRYABLE if marker in text)
+
+
 class Progress:
     """A progress bar on a terminal, a line every tenth of the way otherwise."""
 
@@ -123,7 +128,7 @@ class Command(BaseCommand):
             thread.join()
         elapsed = time.monotonic() - started
         progress.finish()
-        failed = self.summary(run, before, elapsed, errors, sum(retries.values()))
+        failed = self.summary(run, before, elapsed, errors, retries)
         if failed:
             raise CommandError(failed)
 
@@ -148,7 +153,7 @@ class Command(BaseCommand):
                     except OperationalError as exc:
                         if attempt == MAX_ATTEMPTS or not _retryable(exc):
                             raise
-                        retries[worker] += 1
+                        retries[_reason(exc)] += 1
                         time.sleep(0.01 * attempt)
                 progress.tick()
         except Exception as exc:  # reported in the summary, and the command fails
@@ -164,9 +169,11 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write("Summary (from the database)")
         rate = issued / elapsed if elapsed else 0
+        self.stdout.write(f"  invoices created     {issued} in {elapsed:.1f} s ({rate:.0f}/s)")
+        # A transaction that met a lock conflict was rolled back whole, numbers included.
+        why = ", ".join(f"{n} {reason}" for reason, n in retries.most_common())
         self.stdout.write(
-            f"  invoices created     {issued} in {elapsed:.1f} s ({rate:.0f}/s), "
-            f"retried after a lock conflict: {retries}"
+            f"  transactions retried {sum(retries.values())}" + (f" ({why})" if why else "")
         )
         first_last = created.order_by("number").values_list("number_display", flat=True)
         if issued:
