@@ -1,0 +1,1 @@
+"""A tiny app and settings for benchmarks/audit_1m.py: one table, one million numbers."""
