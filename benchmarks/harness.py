@@ -92,8 +92,11 @@ def setup(*, fresh: bool = False, verbose: bool = True) -> list[str]:
         started = time.monotonic()
         call_command("migrate", database=alias, verbosity=0, interactive=False)
         if verbose:
-            print(f"# {alias}: {_where(settings.DATABASES[alias])} migrated "
-                  f"in {time.monotonic() - started:.1f} s", flush=True)
+            print(
+                f"# {alias}: {_where(settings.DATABASES[alias])} migrated "
+                f"in {time.monotonic() - started:.1f} s",
+                flush=True,
+            )
     for alias, reason in UNAVAILABLE.items():
         print(f"# {alias}: skipped ({reason})", flush=True)
     return ready
@@ -310,12 +313,18 @@ def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     """A Markdown table of ``rows``; ``columns`` are (key, header) pairs."""
     cells = [[header for _, header in columns]]
     for row in rows:
-        cells.append([row.get(key) if isinstance(row.get(key), str) else fmt(row.get(key))
-                      for key, _ in columns])
+        cells.append(
+            [
+                row.get(key) if isinstance(row.get(key), str) else fmt(row.get(key))
+                for key, _ in columns
+            ]
+        )
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
     lines = []
     for number, line in enumerate(cells):
-        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+        lines.append(
+            "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+        )
         if number == 0:
             lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
@@ -344,10 +353,17 @@ def machine() -> dict:
     except (OSError, ValueError, IndexError):
         pass
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT, capture_output=True, text=True, timeout=5, check=False,
-        ).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout.strip()
+            or None
+        )
     except OSError:
         commit = None
     databases = {}
@@ -411,3 +427,25 @@ TARGET_COLUMNS = [
     ("shortfall", "shortfall"),
     ("why", "why"),
 ]
+
+
+class QueryCount:
+    """Counts the statements sent on ``alias`` (cheaply: no SQL text is kept)."""
+
+    def __init__(self, alias: str):
+        from django.db import connections
+
+        self.connection = connections[alias]
+        self.count = 0
+
+    def _wrapper(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __enter__(self):
+        self._context = self.connection.execute_wrapper(self._wrapper)
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)

@@ -78,7 +78,8 @@ def issued(alias, variant):
     from docnumbers.models import Counter
 
     from .benchapp.models import CounterRow
-    from .workloads import COUNTER_NAME, VARIANTS as BODIES
+    from .workloads import COUNTER_NAME
+    from .workloads import VARIANTS as BODIES
 
     if variant == "nextval":
         return None
@@ -102,7 +103,8 @@ def issued(alias, variant):
 def prepare(alias, variant):
     """Empty the variant's tables (its counter keeps counting) and make sure its counter exists."""
     from .benchapp.models import CounterRow
-    from .workloads import COUNTER_NAME, VARIANTS as BODIES
+    from .workloads import COUNTER_NAME
+    from .workloads import VARIANTS as BODIES
 
     _, invoice, line = BODIES[variant]
     harness.flush(alias, line, invoice)
@@ -196,11 +198,17 @@ def run(args, aliases):
                             result = cell(workers, alias, variant, jobs, args.seconds)
                             samples[variant].append(result)
                             raw.append(
-                                {"database": label, "k": k, "work_ms": work_ms,
-                                 "variant": variant, "repetition": repetition, **result}
+                                {
+                                    "database": label,
+                                    "k": k,
+                                    "work_ms": work_ms,
+                                    "variant": variant,
+                                    "repetition": repetition,
+                                    **result,
+                                }
                             )
                     rows += _summarize(label, k, work_ms, samples, vendor)
-                    for row in rows[-len(VARIANTS):]:
+                    for row in rows[-len(VARIANTS) :]:
                         print(harness.table([row], COLUMNS).splitlines()[-1], flush=True)
     return rows, _targets(rows), raw
 
@@ -217,9 +225,7 @@ def _summarize(label, k, work_ms, samples, vendor):
             continue
         runs = samples[variant]
         ratios = [
-            run["tps"] / top["tps"]
-            for run, top in zip(runs, ceiling, strict=False)
-            if top["tps"]
+            run["tps"] / top["tps"] for run, top in zip(runs, ceiling, strict=False) if top["tps"]
         ]
         note = ""
         if variant == "nextval":
@@ -246,8 +252,11 @@ def _summarize(label, k, work_ms, samples, vendor):
 
 def _targets(rows):
     cells = [
-        r for r in rows
-        if r["database"].startswith("PostgreSQL") and r["k"] == 8 and r["work_ms"] == 2
+        r
+        for r in rows
+        if r["database"].startswith("PostgreSQL")
+        and r["k"] == 8
+        and r["work_ms"] == 2
         and r["variant"] == "docnumbers late"
     ]
     name = "(a) K=8, W=2, PostgreSQL: late >= 0.9x nextval, 0 duplicates, 0 gaps"
@@ -282,8 +291,13 @@ def main(argv=None):
     report(rows, targets)
     harness.write_json(
         NAME,
-        {"machine": info, "arguments": _arguments(args), "rows": rows, "targets": targets,
-         "samples": raw},
+        {
+            "machine": info,
+            "arguments": _arguments(args),
+            "rows": rows,
+            "targets": targets,
+            "samples": raw,
+        },
     )
 
 

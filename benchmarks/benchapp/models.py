@@ -119,6 +119,12 @@ class PlainRow(RowBase):
     """The same row without a number column."""
 
 
+class HandNumberedRow(RowBase):
+    """The same row with a unique number column filled by the caller: the column's own cost."""
+
+    number = models.BigIntegerField(unique=True)
+
+
 class CountedRow(RowBase):
     """A row with an unformatted docnumbers number."""
 
