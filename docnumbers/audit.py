@@ -368,6 +368,7 @@ class _Pass:
                 continue
             self.groups[group] = report
             reports.append(report)
+        reports.sort(key=lambda r: (r.key or "", r.first or 0))
         unattributed = self._unattributed(by_key) if self.formatted else []
         seen |= {r.counter_id for r in unattributed}
         if self.since is None:
