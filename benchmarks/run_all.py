@@ -37,6 +37,7 @@ def parser():
     parser.add_argument("--repeat", type=int, help="repetitions of every cell")
     parser.add_argument("--k", help="writers per throughput cell on PostgreSQL (default 1,8,32)")
     parser.add_argument("--w", help="ms of other work per transaction (default 0,2)")
+    parser.add_argument("--variants", help="throughput variants (default all four)")
     parser.add_argument("--mariadb-k", help="writers per cell on MariaDB (default 8; 'off')")
     parser.add_argument(
         "--only", help="a comma-separated subset of: " + ", ".join(BENCHMARKS), default=None
@@ -57,7 +58,7 @@ def _forwarded(args, name):
     if name in ("throughput", "scopes") and args.seconds is not None:
         argv += ["--seconds", str(args.seconds)]
     if name == "throughput":
-        for option in ("k", "w", "mariadb_k"):
+        for option in ("k", "w", "mariadb_k", "variants"):
             value = getattr(args, option)
             if value is not None:
                 argv += [f"--{option.replace('_', '-')}", value]

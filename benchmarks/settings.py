@@ -21,8 +21,13 @@ DEFAULT_MARIADB_URL = "mysql://root@127.0.0.1:3306/docnumbers_bench"
 
 def _database(url):
     database = dj_database_url.parse(url, conn_max_age=0)
-    if database["ENGINE"] == "django.db.backends.mysql":
-        database.setdefault("OPTIONS", {})["charset"] = "utf8mb4"
+    options = database.setdefault("OPTIONS", {})
+    # No statement may wait for ever: a run stays bounded in time.
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        options.setdefault("options", "-c lock_timeout=30s -c statement_timeout=120s")
+    elif database["ENGINE"] == "django.db.backends.mysql":
+        options["charset"] = "utf8mb4"
+        options.setdefault("init_command", "SET SESSION innodb_lock_wait_timeout = 30")
     return database
 
 

@@ -43,6 +43,11 @@ def parser():
     parser.add_argument("--k", default=None, help="writers per cell (default 1,8,32)")
     parser.add_argument("--w", default=None, help="ms of other work per transaction (default 0,2)")
     parser.add_argument(
+        "--variants",
+        default=None,
+        help="a comma-separated subset of: " + ", ".join(VARIANTS) + " (nextval is always run)",
+    )
+    parser.add_argument(
         "--mariadb-k",
         default=None,
         help="writers per cell on MariaDB (default 8; 'off' to skip MariaDB)",
@@ -62,6 +67,11 @@ def resolve(args):
     args.mariadb_k_list = [] if mariadb == "off" else _numbers(mariadb, "8")
     if any(k < 1 or k > 64 for k in args.k_list + args.mariadb_k_list):
         raise SystemExit("K must be between 1 and 64.")
+    chosen = [v.strip() for v in (args.variants or ",".join(VARIANTS)).split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"Unknown variant(s): {', '.join(unknown)}.")
+    args.variant_list = [v for v in VARIANTS if v == "nextval" or v in chosen]
     if any(w < 0 or w > 1000 for w in args.w_list):
         raise SystemExit("W must be between 0 and 1000 ms.")
     return args
@@ -186,7 +196,7 @@ def run(args, aliases):
         if not k_list:
             continue
         label = harness.server_version(alias)
-        runnable = [v for v in VARIANTS if available(v, vendor) is None]
+        runnable = [v for v in args.variant_list if available(v, vendor) is None]
         with harness.Workers(alias, max(k_list)) as workers:
             warm_up(workers, alias, runnable, max(k_list))
             for k in k_list:
@@ -207,18 +217,19 @@ def run(args, aliases):
                                     **result,
                                 }
                             )
-                    rows += _summarize(label, k, work_ms, samples, vendor)
-                    for row in rows[-len(VARIANTS) :]:
+                    summary = _summarize(label, k, work_ms, samples, vendor, args.variant_list)
+                    rows += summary
+                    for row in summary:
                         print(harness.table([row], COLUMNS).splitlines()[-1], flush=True)
     return rows, _targets(rows), raw
 
 
-def _summarize(label, k, work_ms, samples, vendor):
+def _summarize(label, k, work_ms, samples, vendor, variants):
     from .workloads import available
 
     ceiling = samples.get("nextval", [])
     rows = []
-    for variant in VARIANTS:
+    for variant in variants:
         base = {"database": label, "k": k, "work_ms": work_ms, "variant": variant}
         if variant not in samples:
             rows.append({**base, "note": available(variant, vendor)})
@@ -308,6 +319,7 @@ def _arguments(args):
         "k": args.k_list,
         "w": args.w_list,
         "mariadb_k": args.mariadb_k_list,
+        "variants": args.variant_list,
     }
 
 
