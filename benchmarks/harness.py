@@ -195,6 +195,26 @@ def server_version(alias: str) -> str:
     return version
 
 
+def durability(alias: str) -> str:
+    """The server settings that decide what a COMMIT waits for."""
+    from django.db import connections
+
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN "
+                "('fsync', 'synchronous_commit', 'commit_delay') ORDER BY name"
+            )
+            return ", ".join(f"{name}={value}" for name, value in cursor.fetchall())
+        if connection.vendor == "mysql":
+            variable = "tx_isolation" if connection.mysql_is_mariadb else "transaction_isolation"
+            cursor.execute(f"SELECT @@innodb_flush_log_at_trx_commit, @@{variable}")
+            flush, isolation = cursor.fetchone()
+            return f"innodb_flush_log_at_trx_commit={flush}, isolation={isolation}"
+    return ""
+
+
 # -- worker processes --------------------------------------------------------------
 
 
@@ -371,7 +391,7 @@ def machine() -> dict:
         if alias in UNAVAILABLE:
             continue
         try:
-            databases[alias] = server_version(alias)
+            databases[alias] = f"{server_version(alias)} ({durability(alias)})"
         except Exception as exc:
             databases[alias] = f"unavailable: {exc}"
     return {
