@@ -185,6 +185,44 @@ def _take_locked(key, count, start_at, floor, reset_value, number_format_id, now
         raise
 
 
+def ensure_counter(
+    key: SequenceKey, *, start_at: int = 1, number_format_id=None, using=None
+) -> int:
+    """Create the counter row of ``key`` if missing, without locking it; return its id.
+
+    Late allocation uses it at save time: the row must exist before COMMIT, but
+    only the deferred trigger increments it, so no lock is held until then.
+    """
+    using = _using(using)
+    connection = connections[using]
+    Counter = _counter_model()
+    qn = connection.ops.quote_name
+    table = qn(Counter._meta.db_table)
+    names = ("key", "value", "sequence", "scope", "period", "number_format_id")
+    params = [key.text, start_at - 1, key.sequence, key.scope_text, key.period, number_format_id]
+    if connection.vendor != "postgresql":
+        counter, _ = Counter.objects.using(using).get_or_create(
+            key=key.text, defaults=dict(zip(names[1:], params[1:], strict=True))
+        )
+        return counter.pk
+    sql = (
+        f"WITH made AS (INSERT INTO {table} ({', '.join(qn(n) for n in names)}) "
+        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ({qn('key')}) DO NOTHING "
+        f"RETURNING {qn('id')}) "
+        f"SELECT {qn('id')} FROM made UNION ALL "
+        f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, key.text])
+        row = cursor.fetchone()
+        if row is None:
+            # Another transaction created it while this statement waited; its
+            # snapshot predates that row, a new statement sees it.
+            cursor.execute(f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s", [key.text])
+            row = cursor.fetchone()
+        return row[0]
+
+
 def next_value(
     key: str, *, start_at: int = 1, nowait: bool = False, using: str | None = None
 ) -> int:

@@ -14,6 +14,7 @@ import functools
 from django.db import transaction
 from django.db.models import QuerySet
 
+from . import late
 from .fields import sequence_fields
 
 _original = QuerySet.bulk_create
@@ -36,7 +37,10 @@ def bulk_create(self, objs, *args, **kwargs):
     with transaction.atomic(using=self.db, savepoint=False):
         for field in fields:
             field.number_all(objs, self.db)
-        return _original(self, objs, *args, **kwargs)
+        created = _original(self, objs, *args, **kwargs)
+        # Late fields on PostgreSQL: hand the prepared numbers to the COMMIT trigger.
+        late.queue(objs, self.db)
+        return created
 
 
 bulk_create.alters_data = True

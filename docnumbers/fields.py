@@ -9,10 +9,11 @@ from collections import defaultdict
 from django.apps import apps as global_apps
 from django.core import checks
 from django.db import IntegrityError, models, router, transaction
-from django.db.models.signals import pre_save
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from . import allocation, formatting
+from . import allocation, formatting, late
 from .exceptions import FormatMissing
 from .formatting import Format
 from .keys import SequenceKey, scope_of, sequence_label
@@ -20,17 +21,47 @@ from .keys import SequenceKey, scope_of, sequence_label
 DISPLAY_MAX_LENGTH = 2 * formatting.MAX_TEMPLATE_LENGTH + 28
 
 
+class _LateNumberAttribute(DeferredAttribute):
+    """Reads a late field's column; its number is loaded from the row once committed.
+
+    A data descriptor (it defines __set__), so that reads reach it even when the
+    instance already holds the empty value it was saved with.
+    """
+
+    def __get__(self, instance, cls=None):
+        value = super().__get__(instance, cls)
+        if instance is not None and value is None and instance.__dict__.get("_docnumbers_late"):
+            late.load(instance)
+            value = instance.__dict__.get(self.field.attname)
+        return value
+
+    def __set__(self, instance, value):
+        instance.__dict__[self.field.attname] = value
+
+
 class _Companion:
     """A column an AutoSequenceField adds next to itself.
 
-    Migrations list companions like any field; when a model is rebuilt from
-    them, the AutoSequenceField has already added its own, so this one steps aside.
+    Migrations, and SQLite's table rebuilds, build models from an explicit list
+    of fields that already holds the companions. Whichever arrives second, the
+    explicit one wins, and the one the AutoSequenceField added steps aside.
     """
 
     def contribute_to_class(self, cls, name, *args, **kwargs):
-        if any(f.name == name for f in cls._meta.local_fields):
-            return
+        existing = next((f for f in cls._meta.local_fields if f.name == name), None)
+        if existing is not None:
+            added = _auto_companions(cls)
+            if added.get(name) is not existing:
+                return
+            del added[name]
+            cls._meta.local_fields.remove(existing)
+            cls._meta._expire_cache()
         super().contribute_to_class(cls, name, *args, **kwargs)
+
+
+def _auto_companions(cls) -> dict:
+    """The companions an AutoSequenceField added to ``cls`` itself, by name."""
+    return cls._meta.__dict__.setdefault("docnumbers_auto_companions", {})
 
 
 class NumberDisplayField(_Companion, models.CharField):
@@ -87,9 +118,14 @@ class AutoSequenceField(models.BigIntegerField):
         format=None,
         date_field=None,
         series_field=None,
+        late=False,
         **kwargs,
     ):
         self.start_at = start_at
+        self.late = late
+        if late:
+            # Empty until COMMIT writes it.
+            kwargs["null"] = True
         self.unique_with = (unique_with,) if isinstance(unique_with, str) else tuple(unique_with)
         self.format_defaults = format if isinstance(format, Format) else None
         self.format_code = format.code if isinstance(format, Format) else format
@@ -134,6 +170,9 @@ class AutoSequenceField(models.BigIntegerField):
             kwargs["date_field"] = self.date_field
         if self.series_field:
             kwargs["series_field"] = self.series_field
+        if self.late:
+            kwargs["late"] = True
+            kwargs.pop("null", None)
         return name, path, args, kwargs
 
     def contribute_to_class(self, cls, name, *args, **kwargs):
@@ -141,11 +180,24 @@ class AutoSequenceField(models.BigIntegerField):
         if cls._meta.abstract or self.primary_key:
             return
         if self.format_code is not None:
-            cls.add_to_class(self.display_name, NumberDisplayField())
-            cls.add_to_class(self.counter_name, NumberCounterField())
+            for name, companion in (
+                (self.display_name, NumberDisplayField()),
+                (self.counter_name, NumberCounterField()),
+            ):
+                if any(f.name == name for f in cls._meta.local_fields):
+                    continue  # listed explicitly (a migration, a table rebuild)
+                cls.add_to_class(name, companion)
+                _auto_companions(cls)[name] = companion
         self._add_constraints(cls)
         if cls._meta.apps is global_apps:
             pre_save.connect(_remember_database, sender=cls, weak=False)
+            if self.late:
+                post_save.connect(late.after_save, sender=cls, weak=False)
+        if self.late:
+            setattr(cls, self.attname, _LateNumberAttribute(self))
+            if self.format_code is not None:
+                display = cls._meta.get_field(self.display_name)
+                setattr(cls, display.attname, _LateNumberAttribute(display))
 
     def _add_constraints(self, cls):
         wanted = []
@@ -309,10 +361,15 @@ class AutoSequenceField(models.BigIntegerField):
 
         A new instance without a value gets the next one; a new instance with an
         explicit value (a data import) keeps it and moves the counter forward.
+        A late field inside a transaction on PostgreSQL only prepares its number.
         """
         value = getattr(instance, self.attname)
         issued = instance.__dict__.setdefault("_docnumbers_issued", {})
         if value is not None and issued.get(self.name) == value:
+            return
+        if value is None and self.name in instance.__dict__.get("_docnumbers_late", ()):
+            return  # queued; COMMIT writes it
+        if any(p[0] is self for p in instance.__dict__.get("_docnumbers_prepared", ())):
             return
         if value is None or instance._state.adding:
             using = getattr(instance._state, "docnumbers_db", None) or router.db_for_write(
@@ -325,7 +382,8 @@ class AutoSequenceField(models.BigIntegerField):
         value = None
         if self.date_field:
             field = self.model._meta.get_field(self.date_field)
-            value = getattr(instance, field.attname)
+            # Strings are accepted by date fields elsewhere in Django; here too.
+            value = field.to_python(getattr(instance, field.attname))
             if value is None and (field.auto_now or field.auto_now_add):
                 value = field.pre_save(instance, instance._state.adding)
         if value is None:
@@ -371,41 +429,43 @@ class AutoSequenceField(models.BigIntegerField):
         """Number ``instances`` (in list order) with one counter statement per sequence key.
 
         Instances without a value get the next values; instances with an explicit
-        value keep it and move their counter forward to at least that value.
+        value keep it and move their counter forward to at least that value. For a
+        late field inside a transaction on PostgreSQL, instances without a value
+        are only prepared: ``late.queue`` hands them to the COMMIT trigger.
         """
-        series_cache = {}
-        groups = defaultdict(lambda: {"new": [], "floor": None, "series": None, "day": {}})
-        for instance in instances:
-            series = None
-            if self.format_code is not None:
-                series = self._series(instance, using, series_cache)
-            day = self.document_day(instance)
-            key = self._key(instance, series, day)
-            group = groups[key]
-            group["series"] = series
-            group["day"][id(instance)] = day
-            value = getattr(instance, self.attname)
-            if value is None:
-                group["new"].append(instance)
-            else:
-                group["floor"] = value if group["floor"] is None else max(group["floor"], value)
-                group.setdefault("explicit", []).append(instance)
+        deferred = self.late and late.applies(using)
+        groups = self._groups(instances, using)
         # A fixed order of keys, so that two batches never wait for each other's locks.
         for key in sorted(groups, key=lambda k: k.text):
             group = groups[key]
             series = group["series"]
-            count = len(group["new"])
+            series_id = series.pk if series is not None else None
+            new = [] if deferred else group["new"]
+            if deferred and group["new"]:
+                counter_id = allocation.ensure_counter(
+                    key, start_at=self.start_at, number_format_id=series_id, using=using
+                )
+                fmt = series.as_format() if series is not None else None
+                for instance in group["new"]:
+                    prefix, suffix = ("", "")
+                    if fmt is not None:
+                        prefix, suffix = fmt.render_parts(group["day"][id(instance)])
+                    padding = fmt.padding if fmt is not None else 0
+                    prepared = instance.__dict__.setdefault("_docnumbers_prepared", [])
+                    prepared.append((self, counter_id, prefix, suffix, padding))
+            if not new and group["floor"] is None:
+                continue
             counter_id, last = allocation.take(
                 key,
-                count,
+                len(new),
                 start_at=self.start_at,
                 floor=group["floor"],
-                number_format_id=series.pk if series is not None else None,
+                number_format_id=series_id,
                 using=using,
             )
-            for offset, instance in enumerate(group["new"]):
-                setattr(instance, self.attname, last - count + 1 + offset)
-            for instance in group["new"] + group.get("explicit", []):
+            for offset, instance in enumerate(new):
+                setattr(instance, self.attname, last - len(new) + 1 + offset)
+            for instance in new + group["explicit"]:
                 number = getattr(instance, self.attname)
                 instance.__dict__.setdefault("_docnumbers_issued", {})[self.name] = number
                 if series is not None:
@@ -413,6 +473,28 @@ class AutoSequenceField(models.BigIntegerField):
                     if getattr(instance, self.display_name) is None:
                         day = group["day"][id(instance)]
                         setattr(instance, self.display_name, series.as_format().render(day, number))
+
+    def _groups(self, instances, using):
+        """Instances by sequence key: those needing a number, explicit ones, their floor."""
+        series_cache = {}
+        groups = defaultdict(
+            lambda: {"new": [], "explicit": [], "floor": None, "series": None, "day": {}}
+        )
+        for instance in instances:
+            series = None
+            if self.format_code is not None:
+                series = self._series(instance, using, series_cache)
+            day = self.document_day(instance)
+            group = groups[self._key(instance, series, day)]
+            group["series"] = series
+            group["day"][id(instance)] = day
+            value = getattr(instance, self.attname)
+            if value is None:
+                group["new"].append(instance)
+            else:
+                group["floor"] = value if group["floor"] is None else max(group["floor"], value)
+                group["explicit"].append(instance)
+        return groups
 
 
 def default_series(code, defaults, using):

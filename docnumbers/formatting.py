@@ -197,6 +197,13 @@ class Format:
             self.prefix, self.suffix, self.padding, day, number, self.fiscal_year_start_month
         )
 
+    def render_parts(self, day: dt.date) -> tuple[str, str]:
+        """The rendered prefix and suffix for ``day``: the text around the number."""
+        return (
+            _render_template(self.prefix, day, self.fiscal_year_start_month),
+            _render_template(self.suffix, day, self.fiscal_year_start_month),
+        )
+
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 

@@ -215,3 +215,32 @@ class GapExplanation(models.Model):
             raise ValidationError(
                 {"last": _("The last missing number must not be below the first.")}
             )
+
+
+class PendingNumber(models.Model):
+    """A number to issue inside COMMIT (late allocation on PostgreSQL).
+
+    A deferred constraint trigger, installed by this app's migrations on
+    PostgreSQL, takes the counter's next value when the transaction commits,
+    writes it (and the formatted text) into the row described here, and
+    deletes this row. Nothing else reads or writes it.
+    """
+
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="+")
+    table_name = models.CharField(max_length=128)
+    pk_column = models.CharField(max_length=128)
+    pk_type = models.CharField(max_length=64)
+    pk_value = models.TextField()
+    number_column = models.CharField(max_length=128)
+    display_column = models.CharField(max_length=128, blank=True)
+    counter_column = models.CharField(max_length=128, blank=True)
+    prefix_text = models.CharField(max_length=formatting.MAX_TEMPLATE_LENGTH, blank=True)
+    suffix_text = models.CharField(max_length=formatting.MAX_TEMPLATE_LENGTH, blank=True)
+    padding = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("pending number")
+        verbose_name_plural = _("pending numbers")
+
+    def __str__(self):
+        return f"{self.table_name}.{self.number_column} #{self.pk_value}"

@@ -235,3 +235,24 @@ def test_two_series_of_one_code_must_read_differently():
     twin = NumberFormat(code="quote", prefix="Q-", name="twin")
     with pytest.raises(ValidationError, match="Another series"):
         twin.full_clean()
+
+
+def test_a_date_given_as_text_is_understood():
+    assert invoice("2026-06-01").invoice_number_display == "INV-2026-0001"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_schema_changes_rebuild_a_table_with_a_formatted_field():
+    # SQLite rebuilds the whole table for a new constraint; the companion
+    # columns must survive it (they once failed to resolve docnumbers.Counter).
+    from django.db import connection, models
+
+    constraint = models.UniqueConstraint(fields=["customer", "issued_on"], name="tmp_cust_day")
+    with connection.schema_editor() as editor:
+        editor.add_constraint(Invoice, constraint)
+    try:
+        inv = invoice(D(2026, 1, 1))
+        assert inv.invoice_number_display == "INV-2026-0001"
+    finally:
+        with connection.schema_editor() as editor:
+            editor.remove_constraint(Invoice, constraint)

@@ -79,3 +79,19 @@ class Ticket(models.Model):
 
     title = models.CharField(max_length=50, blank=True)
     number = AutoSequenceField(format=Format("ticket", prefix="T{YYYY}{MM}{DD}-", reset="daily"))
+
+
+class LateInvoice(models.Model):
+    """Late allocation: the number is taken inside COMMIT on PostgreSQL."""
+
+    issued_on = models.DateField()
+    number = AutoSequenceField(
+        format=Format("late-invoice", prefix="L-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+        late=True,
+    )
+
+
+class LateTicket(models.Model):
+    queue = models.CharField(max_length=20)
+    number = AutoSequenceField(unique_with="queue", late=True)

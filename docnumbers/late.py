@@ -1,0 +1,147 @@
+"""Late allocation: the number is taken inside COMMIT, so the counter lock lasts only that long.
+
+On PostgreSQL, saving an object of a ``late=True`` field inside a transaction
+stores the row with an empty number and queues a PendingNumber row. A
+constraint trigger declared DEFERRABLE INITIALLY DEFERRED on that table runs
+at COMMIT: it increments the counter, writes the number, the formatted text and
+the counter into the row, and deletes the queued entry. A rollback discards the
+queued entry with everything else, so numbers stay gapless and unique.
+
+Elsewhere (SQLite, MariaDB, or a save in autocommit mode) there is no such
+hook, and the field takes its number at save time as it always does.
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+
+FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION docnumbers_issue_pending() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    issued bigint;
+    digits text;
+BEGIN
+    UPDATE docnumbers_counter SET value = value + 1 WHERE id = NEW.counter_id
+        RETURNING value INTO issued;
+    IF NEW.display_column = '' THEN
+        EXECUTE format('UPDATE %I SET %I = $1 WHERE %I = $2::' || NEW.pk_type,
+                       NEW.table_name, NEW.number_column, NEW.pk_column)
+            USING issued, NEW.pk_value;
+    ELSE
+        digits := abs(issued)::text;
+        IF length(digits) < NEW.padding THEN
+            digits := lpad(digits, NEW.padding, '0');
+        END IF;
+        IF issued < 0 THEN
+            digits := '-' || digits;
+        END IF;
+        EXECUTE format('UPDATE %I SET %I = $1, %I = $3, %I = $4 WHERE %I = $2::' || NEW.pk_type,
+                       NEW.table_name, NEW.number_column, NEW.display_column,
+                       NEW.counter_column, NEW.pk_column)
+            USING issued, NEW.pk_value, NEW.prefix_text || digits || NEW.suffix_text,
+                  NEW.counter_id;
+    END IF;
+    DELETE FROM docnumbers_pendingnumber WHERE id = NEW.id;
+    RETURN NULL;
+END;
+$$;
+DROP TRIGGER IF EXISTS docnumbers_issue_pending ON docnumbers_pendingnumber;
+CREATE CONSTRAINT TRIGGER docnumbers_issue_pending
+    AFTER INSERT ON docnumbers_pendingnumber
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION docnumbers_issue_pending();
+"""
+
+DROP_SQL = """
+DROP TRIGGER IF EXISTS docnumbers_issue_pending ON docnumbers_pendingnumber;
+DROP FUNCTION IF EXISTS docnumbers_issue_pending();
+"""
+
+
+def install(apps, schema_editor):
+    """Migration step: create the trigger on PostgreSQL; other backends need nothing."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FUNCTION_SQL, params=None)
+
+
+def uninstall(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_SQL, params=None)
+
+
+def applies(using: str) -> bool:
+    """Whether a save on ``using`` can take its number at COMMIT."""
+    connection = connections[using]
+    return connection.vendor == "postgresql" and connection.in_atomic_block
+
+
+def queue(instances, using: str) -> None:
+    """Queue the numbers prepared on ``instances`` (after their INSERT gave them a pk)."""
+    from .models import PendingNumber
+
+    rows = []
+    for instance in instances:
+        prepared = instance.__dict__.pop("_docnumbers_prepared", None)
+        if not prepared:
+            continue
+        meta = type(instance)._meta
+        pk = meta.pk
+        connection = connections[using]
+        for field, counter_id, prefix, suffix, padding in prepared:
+            rows.append(
+                PendingNumber(
+                    counter_id=counter_id,
+                    table_name=field.model._meta.db_table,
+                    pk_column=pk.column,
+                    pk_type=pk.rel_db_type(connection)
+                    if pk.is_relation
+                    else pk.db_type(connection),
+                    pk_value=str(pk.get_db_prep_value(instance.pk, connection)),
+                    number_column=field.column,
+                    display_column=field.model._meta.get_field(field.display_name).column
+                    if field.format_code is not None
+                    else "",
+                    counter_column=field.model._meta.get_field(field.counter_name).column
+                    if field.format_code is not None
+                    else "",
+                    prefix_text=prefix,
+                    suffix_text=suffix,
+                    padding=padding,
+                )
+            )
+            instance.__dict__.setdefault("_docnumbers_late", set()).add(field.name)
+    if rows:
+        PendingNumber.objects.using(using).bulk_create(rows)
+
+
+def after_save(sender, instance, created, using, raw, **kwargs):
+    """post_save: queue the numbers a late field prepared in pre_save."""
+    if created and not raw:
+        queue([instance], using)
+
+
+def load(instance) -> None:
+    """Read the numbers the trigger wrote, once the transaction has committed."""
+    waiting = instance.__dict__.get("_docnumbers_late")
+    if not waiting or instance.pk is None:
+        return
+    model = type(instance)
+    fields = [model._meta.get_field(name) for name in sorted(waiting)]
+    columns = []
+    for field in fields:
+        columns.append(field.attname)
+        if field.format_code is not None:
+            columns += [field.display_name, f"{field.counter_name}_id"]
+    manager = model._base_manager.using(instance._state.db)
+    row = manager.filter(pk=instance.pk).values(*columns).first()
+    if row is None:
+        return
+    for field in fields:
+        if row[field.attname] is None:
+            continue  # not committed yet
+        for column in columns:
+            if column == field.attname or column.startswith(f"{field.name}_"):
+                instance.__dict__[column] = row[column]
+        instance.__dict__.setdefault("_docnumbers_issued", {})[field.name] = row[field.attname]
+        waiting.discard(field.name)
