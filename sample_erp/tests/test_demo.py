@@ -212,9 +212,6 @@ def test_stress_command_fails_on_bad_arguments():
         call_command("stress_invoices", invoices=0, stdout=io.StringIO())
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="run.py is checked on its default SQLite file"
-)
 def test_run_py_twice(tmp_path):
     """The one command, without the server, twice in a row on a fresh SQLite file."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
