@@ -43,6 +43,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
         {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     )
 
+# A second database on the same server, to prove that counters follow `using=`.
+DATABASES["other"] = {
+    **DATABASES["default"],
+    "TEST": {
+        **DATABASES["default"].get("TEST", {}),
+        "NAME": (DATABASES["default"].get("TEST", {}).get("NAME") or "test_docnumbers") + "_other",
+    },
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

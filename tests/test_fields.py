@@ -177,3 +177,19 @@ def test_migrations_are_up_to_date():
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_counters_live_in_the_database_of_the_row():
+    SimpleModel.objects.create()
+    SimpleModel.objects.create()
+    elsewhere = SimpleModel(name="other")
+    elsewhere.save(using="other")
+    assert elsewhere.number == 1
+    assert SimpleModel.objects.using("other").create().number == 2
+    assert [o.number for o in SimpleModel.objects.using("other").bulk_create([SimpleModel()])] == [
+        3
+    ]
+    assert Counter.objects.using("other").get().value == 3
+    assert Counter.objects.using("default").get(key="testapp.simplemodel.number").value == 2
+    assert last_value("testapp.simplemodel.number", using="other") == 3

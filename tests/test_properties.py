@@ -1,5 +1,6 @@
 """Hypothesis: random programs of saves, rollbacks, deletes, bulk_creates and imports."""
 
+import datetime as dt
 import itertools
 
 import pytest
@@ -91,3 +92,32 @@ def test_random_programs_keep_numbers_unique_and_predictable(program):
         assert set(numbers) == stored[group]
         if group not in disturbed:
             assert numbers == list(range(1, len(numbers) + 1)), "gap without delete or import"
+
+
+LITERALS = st.text(st.sampled_from("ABCXYZ-/_.#É"), max_size=6)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    before=LITERALS,
+    after=LITERALS,
+    suffix=LITERALS,
+    padding=st.integers(0, 8),
+    day=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
+)
+def test_rendered_number_finds_its_own_document(before, after, suffix, padding, day):
+    from docnumbers.models import NumberFormat
+    from tests.testapp.models import Invoice
+
+    fmt = NumberFormat.objects.get(code="invoice")
+    fmt.prefix, fmt.suffix, fmt.padding = f"{before}{{YYYY}}{after}", suffix, padding
+    fmt.full_clean()
+    fmt.save()
+    doc = Invoice.objects.create(issued_on=day)
+    found = Invoice.objects.get(invoice_number_display=doc.invoice_number_display)
+    assert found.pk == doc.pk
+    assert found.invoice_number_display.startswith(f"{before}{day.year:04d}{after}")
