@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
 
 from django.apps import apps as global_apps
 from django.core import checks
@@ -81,6 +80,10 @@ class NumberDisplayField(_Companion, models.CharField):
 
 class NumberCounterField(_Companion, models.ForeignKey):
     """The counter row a formatted number came from: its series, scope and period."""
+
+    # Only docnumbers sets the id, before anything reads the related counter, so
+    # the plain attribute (no cache invalidation on every load) is enough.
+    descriptor_class = DeferredAttribute
 
     def __init__(self, to="docnumbers.Counter", on_delete=models.PROTECT, **kwargs):
         kwargs.setdefault("null", True)
@@ -382,8 +385,11 @@ class AutoSequenceField(models.BigIntegerField):
         value = None
         if self.date_field:
             field = self.model._meta.get_field(self.date_field)
+            value = getattr(instance, field.attname)
+            if type(value) is dt.date:
+                return value
             # Strings are accepted by date fields elsewhere in Django; here too.
-            value = field.to_python(getattr(instance, field.attname))
+            value = field.to_python(value)
             if value is None and (field.auto_now or field.auto_now_add):
                 value = field.pre_save(instance, instance._state.adding)
         if value is None:
@@ -415,15 +421,6 @@ class AutoSequenceField(models.BigIntegerField):
         if self.series_field:
             setattr(instance, self.series_field, chosen)
         return chosen
-
-    def _key(self, instance, series, day):
-        fmt = series.as_format() if series is not None else None
-        return SequenceKey(
-            sequence=sequence_label(self.model, self.name),
-            series=series.pk if series is not None else None,
-            scope=scope_of(instance, [self.model._meta.get_field(n) for n in self.unique_with]),
-            period=fmt.period(day) if fmt is not None else "",
-        )
 
     def number_all(self, instances, using):
         """Number ``instances`` (in list order) with one counter statement per sequence key.
@@ -463,30 +460,63 @@ class AutoSequenceField(models.BigIntegerField):
                 number_format_id=series_id,
                 using=using,
             )
+            attname, first = self.attname, last - len(new) + 1
             for offset, instance in enumerate(new):
-                setattr(instance, self.attname, last - len(new) + 1 + offset)
+                setattr(instance, attname, first + offset)
+            fmt = series.as_format() if series is not None else None
+            if fmt is not None:
+                display, counter_attname = self.display_name, f"{self.counter_name}_id"
+                padding, render_number = fmt.padding, formatting.render_number
+                parts = {}  # day -> rendered (prefix, suffix)
+            days = group["day"]
             for instance in new + group["explicit"]:
-                number = getattr(instance, self.attname)
+                number = instance.__dict__[attname]
                 instance.__dict__.setdefault("_docnumbers_issued", {})[self.name] = number
-                if series is not None:
-                    setattr(instance, f"{self.counter_name}_id", counter_id)
-                    if getattr(instance, self.display_name) is None:
-                        day = group["day"][id(instance)]
-                        setattr(instance, self.display_name, series.as_format().render(day, number))
+                if fmt is not None:
+                    setattr(instance, counter_attname, counter_id)
+                    if getattr(instance, display) is None:
+                        day = days[id(instance)]
+                        if day not in parts:
+                            parts[day] = fmt.render_parts(day)
+                        prefix, suffix = parts[day]
+                        setattr(instance, display, prefix + render_number(number, padding) + suffix)
 
     def _groups(self, instances, using):
-        """Instances by sequence key: those needing a number, explicit ones, their floor."""
-        series_cache = {}
-        groups = defaultdict(
-            lambda: {"new": [], "explicit": [], "floor": None, "series": None, "day": {}}
-        )
+        """Instances by sequence key: those needing a number, explicit ones, their floor.
+
+        Runs once per row of a bulk_create, so what rows share (the series, the
+        period of a day, the key of a scope) is computed once and reused.
+        """
+        series_cache, periods, keys = {}, {}, {}
+        label = sequence_label(self.model, self.name)
+        scope_fields = [self.model._meta.get_field(n) for n in self.unique_with]
+        groups = {}
         for instance in instances:
             series = None
             if self.format_code is not None:
                 series = self._series(instance, using, series_cache)
             day = self.document_day(instance)
-            group = groups[self._key(instance, series, day)]
-            group["series"] = series
+            series_id = series.pk if series is not None else None
+            period = ""
+            if series is not None:
+                period = periods.get((series_id, day))
+                if period is None:
+                    period = periods[series_id, day] = formatting.period_key(
+                        day, series.reset, series.fiscal_year_start_month
+                    )
+            scope = scope_of(instance, scope_fields) if scope_fields else ()
+            key = keys.get((series_id, scope, period))
+            if key is None:
+                key = keys[series_id, scope, period] = SequenceKey(label, series_id, scope, period)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {
+                    "new": [],
+                    "explicit": [],
+                    "floor": None,
+                    "series": series,
+                    "day": {},
+                }
             group["day"][id(instance)] = day
             value = getattr(instance, self.attname)
             if value is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 
@@ -91,6 +92,12 @@ def parse(template: str) -> list[tuple[str, str]]:
     """
     if not isinstance(template, str):
         raise TemplateError("A template must be text.", "type")
+    return list(_parse(template))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(template: str) -> tuple[tuple[str, str], ...]:
+    # Cached: a batch renders the same few templates thousands of times.
     if len(template) > MAX_TEMPLATE_LENGTH:
         raise TemplateError(
             f"The template is {len(template)} characters long; "
@@ -139,7 +146,7 @@ def parse(template: str) -> list[tuple[str, str]]:
             i += 1
     if text:
         parts.append(("text", "".join(text)))
-    return parts
+    return tuple(parts)
 
 
 def _check_token(name: str) -> None:
@@ -252,7 +259,7 @@ def render_example(prefix: str, suffix: str, padding: int) -> str:
 
 def _render_template(template: str, day: dt.date, first_month: int) -> str:
     out = []
-    for kind, value in parse(template):
+    for kind, value in _parse(template):
         out.append(value if kind == "text" else TOKENS[value][0](day, first_month))
     return "".join(out)
 
