@@ -223,6 +223,46 @@ def ensure_counter(
         return row[0]
 
 
+def queue_pending(
+    key: SequenceKey, entry: dict, *, start_at: int = 1, number_format_id=None, using=None
+) -> None:
+    """Write one late-allocation queue entry, creating its counter row if missing.
+
+    One statement on PostgreSQL; the counter row is not locked (only the COMMIT
+    trigger increments it).
+    """
+    from .models import PendingNumber
+
+    using = _using(using)
+    connection = connections[using]
+    Counter = _counter_model()
+    qn = connection.ops.quote_name
+    table = qn(Counter._meta.db_table)
+    names = ("key", "value", "sequence", "scope", "period", "number_format_id")
+    params = [key.text, start_at - 1, key.sequence, key.scope_text, key.period, number_format_id]
+    columns = list(entry)
+    sql = (
+        f"WITH made AS (INSERT INTO {table} ({', '.join(qn(n) for n in names)}) "
+        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ({qn('key')}) DO NOTHING "
+        f"RETURNING {qn('id')}), "
+        f"counter AS (SELECT {qn('id')} FROM made UNION ALL "
+        f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s LIMIT 1) "
+        f"INSERT INTO {qn(PendingNumber._meta.db_table)} "
+        f"({qn('counter_id')}, {', '.join(qn(c) for c in columns)}) "
+        f"SELECT {qn('id')}, {', '.join(['%s'] * len(columns))} FROM counter"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, key.text, *entry.values()])
+        if cursor.rowcount == 1:
+            return
+    # The counter row was created by another transaction while this statement
+    # waited, after its snapshot was taken: look again in a new statement.
+    counter_id = ensure_counter(
+        key, start_at=start_at, number_format_id=number_format_id, using=using
+    )
+    PendingNumber.objects.using(using).create(counter_id=counter_id, **entry)
+
+
 def next_value(
     key: str, *, start_at: int = 1, nowait: bool = False, using: str | None = None
 ) -> int:

@@ -439,9 +439,8 @@ class AutoSequenceField(models.BigIntegerField):
             series_id = series.pk if series is not None else None
             new = [] if deferred else group["new"]
             if deferred and group["new"]:
-                counter_id = allocation.ensure_counter(
-                    key, start_at=self.start_at, number_format_id=series_id, using=using
-                )
+                # The counter row is made (if missing) when the rows are queued, after
+                # their INSERT: late.queue, in the same statement as the queue entry.
                 fmt = series.as_format() if series is not None else None
                 for instance in group["new"]:
                     prefix, suffix = ("", "")
@@ -449,7 +448,7 @@ class AutoSequenceField(models.BigIntegerField):
                         prefix, suffix = fmt.render_parts(group["day"][id(instance)])
                     padding = fmt.padding if fmt is not None else 0
                     prepared = instance.__dict__.setdefault("_docnumbers_prepared", [])
-                    prepared.append((self, counter_id, prefix, suffix, padding))
+                    prepared.append((self, key, series_id, prefix, suffix, padding))
             if not new and group["floor"] is None:
                 continue
             counter_id, last = allocation.take(

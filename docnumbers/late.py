@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from django.db import connections
 
+from . import allocation
+
 FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION docnumbers_issue_pending() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -22,6 +24,8 @@ DECLARE
     issued bigint;
     digits text;
 BEGIN
+    -- Everything that needs no number comes before the counter's row lock.
+    DELETE FROM docnumbers_pendingnumber WHERE id = NEW.id;
     UPDATE docnumbers_counter SET value = value + 1 WHERE id = NEW.counter_id
         RETURNING value INTO issued;
     IF NEW.display_column = '' THEN
@@ -42,7 +46,6 @@ BEGIN
             USING issued, NEW.pk_value, NEW.prefix_text || digits || NEW.suffix_text,
                   NEW.counter_id;
     END IF;
-    DELETE FROM docnumbers_pendingnumber WHERE id = NEW.id;
     RETURN NULL;
 END;
 $$;
@@ -60,8 +63,13 @@ DROP FUNCTION IF EXISTS docnumbers_issue_pending();
 
 
 def install(apps, schema_editor):
-    """Migration step: create the trigger on PostgreSQL; other backends need nothing."""
+    """Migration step: create the trigger on PostgreSQL; other backends need nothing.
+
+    The queue table is UNLOGGED: an entry lives only inside its transaction, so
+    after a crash there is nothing in it to keep, and it writes no WAL.
+    """
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE docnumbers_pendingnumber SET UNLOGGED", params=None)
         schema_editor.execute(FUNCTION_SQL, params=None)
 
 
@@ -76,41 +84,59 @@ def applies(using: str) -> bool:
     return connection.vendor == "postgresql" and connection.in_atomic_block
 
 
+def _target(field, instance, connection) -> dict:
+    """Where the trigger writes: the row's table, key and columns (PendingNumber fields)."""
+    pk = type(instance)._meta.pk
+    formatted = field.format_code is not None
+    meta = field.model._meta
+    return {
+        "table_name": meta.db_table,
+        "pk_column": pk.column,
+        "pk_type": pk.rel_db_type(connection) if pk.is_relation else pk.db_type(connection),
+        "pk_value": str(pk.get_db_prep_value(instance.pk, connection)),
+        "number_column": field.column,
+        "display_column": meta.get_field(field.display_name).column if formatted else "",
+        "counter_column": meta.get_field(field.counter_name).column if formatted else "",
+    }
+
+
 def queue(instances, using: str) -> None:
-    """Queue the numbers prepared on ``instances`` (after their INSERT gave them a pk)."""
+    """Queue the numbers prepared on ``instances`` (after their INSERT gave them a pk).
+
+    One instance (a save) costs one statement: the counter row is created if
+    missing and the queue entry written together. A batch (bulk_create) makes
+    each key's counter once and writes every entry in one INSERT.
+    """
     from .models import PendingNumber
 
-    rows = []
+    connection = connections[using]
+    entries = []
     for instance in instances:
-        prepared = instance.__dict__.pop("_docnumbers_prepared", None)
-        if not prepared:
-            continue
-        meta = type(instance)._meta
-        pk = meta.pk
-        connection = connections[using]
-        for field, counter_id, prefix, suffix, padding in prepared:
-            rows.append(
-                PendingNumber(
-                    counter_id=counter_id,
-                    table_name=field.model._meta.db_table,
-                    pk_column=pk.column,
-                    pk_type=pk.rel_db_type(connection)
-                    if pk.is_relation
-                    else pk.db_type(connection),
-                    pk_value=str(pk.get_db_prep_value(instance.pk, connection)),
-                    number_column=field.column,
-                    display_column=field.model._meta.get_field(field.display_name).column
-                    if field.format_code is not None
-                    else "",
-                    counter_column=field.model._meta.get_field(field.counter_name).column
-                    if field.format_code is not None
-                    else "",
-                    prefix_text=prefix,
-                    suffix_text=suffix,
-                    padding=padding,
-                )
-            )
+        for field, key, series_id, prefix, suffix, padding in instance.__dict__.pop(
+            "_docnumbers_prepared", ()
+        ):
+            entry = {
+                **_target(field, instance, connection),
+                "prefix_text": prefix,
+                "suffix_text": suffix,
+                "padding": padding,
+            }
+            entries.append((key, field.start_at, series_id, entry))
             instance.__dict__.setdefault("_docnumbers_late", set()).add(field.name)
+    if len(entries) == 1:
+        key, start_at, series_id, entry = entries[0]
+        allocation.queue_pending(
+            key, entry, start_at=start_at, number_format_id=series_id, using=using
+        )
+        return
+    counters = {}
+    rows = []
+    for key, start_at, series_id, entry in entries:
+        if key not in counters:
+            counters[key] = allocation.ensure_counter(
+                key, start_at=start_at, number_format_id=series_id, using=using
+            )
+        rows.append(PendingNumber(counter_id=counters[key], **entry))
     if rows:
         PendingNumber.objects.using(using).bulk_create(rows)
 

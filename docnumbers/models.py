@@ -226,7 +226,10 @@ class PendingNumber(models.Model):
     deletes this row. Nothing else reads or writes it.
     """
 
-    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: checking it would take a share lock on the counter row.
+    counter = models.ForeignKey(
+        Counter, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     table_name = models.CharField(max_length=128)
     pk_column = models.CharField(max_length=128)
     pk_type = models.CharField(max_length=64)

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ("prefix_text", models.CharField(blank=True, max_length=50)),
                 ("suffix_text", models.CharField(blank=True, max_length=50)),
                 ("padding", models.PositiveSmallIntegerField(default=0)),
-                ("counter", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="docnumbers.counter")),
+                ("counter", models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name="+", to="docnumbers.counter")),
             ],
             options={
                 "verbose_name": "pending number",
