@@ -167,30 +167,12 @@ def _targets(rows, count):
 
 
 def report(rows, targets):
-    print()
-    print("## bulk_create (median of repetitions)")
-    print()
-    print(harness.table(rows, COLUMNS))
-    print()
-    print(harness.table(targets, harness.TARGET_COLUMNS))
+    harness.report("bulk_create (median of repetitions)", rows, COLUMNS, targets)
 
 
 def main(argv=None):
     args = resolve(parser().parse_args(argv))
-    aliases = harness.setup(fresh=args.fresh)
-    info = harness.machine()
-    rows, targets, samples = run(args, aliases)
-    report(rows, targets)
-    harness.write_json(
-        NAME,
-        {
-            "machine": info,
-            "arguments": {"rows": args.rows, "repeat": args.repeat},
-            "rows": rows,
-            "targets": targets,
-            "samples": samples,
-        },
-    )
+    harness.run_alone(NAME, args, run, report, {"rows": args.rows, "repeat": args.repeat})
 
 
 if __name__ == "__main__":

@@ -111,8 +111,7 @@ def _targets(rows, count, same):
     why = (
         "one query each, and reading the attribute costs the same; the difference is in "
         "fetching and building the instances: a numbered row has two more columns (the "
-        "integer and the counter id), and the counter id goes through Django's ForeignKey "
-        "descriptor for every row"
+        "integer and the counter id) to fetch and set on every instance"
     )
     return [
         harness.target(
@@ -127,30 +126,12 @@ def _targets(rows, count, same):
 
 
 def report(rows, targets):
-    print()
-    print("## Reading the formatted number (median of repetitions)")
-    print()
-    print(harness.table(rows, COLUMNS))
-    print()
-    print(harness.table(targets, harness.TARGET_COLUMNS))
+    harness.report("Reading the formatted number (median of repetitions)", rows, COLUMNS, targets)
 
 
 def main(argv=None):
     args = resolve(parser().parse_args(argv))
-    aliases = harness.setup(fresh=args.fresh)
-    info = harness.machine()
-    rows, targets, samples = run(args, aliases)
-    report(rows, targets)
-    harness.write_json(
-        NAME,
-        {
-            "machine": info,
-            "arguments": {"rows": args.rows, "repeat": args.repeat},
-            "rows": rows,
-            "targets": targets,
-            "samples": samples,
-        },
-    )
+    harness.run_alone(NAME, args, run, report, {"rows": args.rows, "repeat": args.repeat})
 
 
 if __name__ == "__main__":

@@ -469,3 +469,31 @@ class QueryCount:
 
     def __exit__(self, *exc):
         return self._context.__exit__(*exc)
+
+
+def report(title, rows, columns, targets):
+    """Print one benchmark's table and its targets, in Markdown."""
+    print()
+    print(f"## {title}")
+    print()
+    print(table(rows, columns))
+    print()
+    print(table(targets, TARGET_COLUMNS))
+
+
+def run_alone(name, args, run, report, arguments):
+    """Run one benchmark on its own: set up, measure, print, write its JSON."""
+    aliases = setup(fresh=args.fresh)
+    info = machine()
+    rows, targets, samples = run(args, aliases)
+    report(rows, targets)
+    write_json(
+        name,
+        {
+            "machine": info,
+            "arguments": arguments,
+            "rows": rows,
+            "targets": targets,
+            "samples": samples,
+        },
+    )

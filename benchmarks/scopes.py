@@ -133,33 +133,21 @@ def _targets(rows):
 
 
 def report(rows, targets):
-    print()
-    print("## Per-scope scaling (median of repetitions)")
-    print()
-    print(harness.table(rows, COLUMNS))
-    print()
-    print(harness.table(targets, harness.TARGET_COLUMNS))
+    harness.report("Per-scope scaling (median of repetitions)", rows, COLUMNS, targets)
 
 
 def main(argv=None):
     args = resolve(parser().parse_args(argv))
-    aliases = harness.setup(fresh=args.fresh)
-    info = harness.machine()
-    rows, targets, samples = run(args, aliases)
-    report(rows, targets)
-    harness.write_json(
+    harness.run_alone(
         NAME,
+        args,
+        run,
+        report,
         {
-            "machine": info,
-            "arguments": {
-                "seconds": args.seconds,
-                "repeat": args.repeat,
-                "writers": args.writers,
-                "w": args.w,
-            },
-            "rows": rows,
-            "targets": targets,
-            "samples": samples,
+            "seconds": args.seconds,
+            "repeat": args.repeat,
+            "writers": args.writers,
+            "w": args.w,
         },
     )
 

@@ -348,20 +348,7 @@ def _why_slow(rows, row):
 
 def main(argv=None):
     args = resolve(parser().parse_args(argv))
-    aliases = harness.setup(fresh=args.fresh)
-    info = harness.machine()
-    rows, targets, raw = run(args, aliases)
-    report(rows, targets)
-    harness.write_json(
-        NAME,
-        {
-            "machine": info,
-            "arguments": _arguments(args),
-            "rows": rows,
-            "targets": targets,
-            "samples": raw,
-        },
-    )
+    harness.run_alone(NAME, args, run, report, _arguments(args))
 
 
 def _arguments(args):
@@ -376,12 +363,12 @@ def _arguments(args):
 
 
 def report(rows, targets):
-    print()
-    print("## Throughput (median of repetitions; ratio = median of per-repetition ratios)")
-    print()
-    print(harness.table(rows, COLUMNS))
-    print()
-    print(harness.table(targets, harness.TARGET_COLUMNS))
+    harness.report(
+        "Throughput (median of repetitions; ratio = median of per-repetition ratios)",
+        rows,
+        COLUMNS,
+        targets,
+    )
 
 
 if __name__ == "__main__":
