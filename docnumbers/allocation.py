@@ -41,13 +41,19 @@ def _check_int(name, value):
         raise TypeError(f"{name} must be an int, not {value!r}.")
 
 
+_COUNTER_COLUMNS = ("key", "value", "sequence", "scope", "period", "number_format_id")
+
+
+def _counter_row(key: SequenceKey, value: int, number_format_id) -> list:
+    """The values of a new counter row, in _COUNTER_COLUMNS order."""
+    return [key.text, value, key.sequence, key.scope_text, key.period, number_format_id]
+
+
 def _upsert_sql(connection, table, *, floor, reset):
     """The one-statement upsert for this backend, or None where there is none."""
     qn = connection.ops.quote_name
     value = qn("value")
-    columns = ", ".join(
-        qn(c) for c in ("key", "value", "sequence", "scope", "period", "number_format_id")
-    )
+    columns = ", ".join(qn(c) for c in _COUNTER_COLUMNS)
     if connection.vendor == "postgresql":
         current = f"{table}.{value}"
         greatest = "GREATEST"
@@ -108,7 +114,7 @@ def take(
         return _take_locked(
             key, count, start_at, floor, reset_value, number_format_id, nowait, using
         )
-    params = [key.text, first, key.sequence, key.scope_text, key.period, number_format_id]
+    params = _counter_row(key, first, number_format_id)
     step = [count] if floor is None else [floor, count]
     params += step
     if reset_value is not None:
@@ -185,42 +191,52 @@ def _take_locked(key, count, start_at, floor, reset_value, number_format_id, now
         raise
 
 
+def _find_or_make_counter_sql(connection, table) -> str:
+    """PostgreSQL: a CTE ``counter(id)`` that creates the row if missing, without locking it.
+
+    Parameters: the _counter_row values, then the key again.
+    """
+    qn = connection.ops.quote_name
+    return (
+        f"WITH made AS (INSERT INTO {table} ({', '.join(qn(n) for n in _COUNTER_COLUMNS)}) "
+        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ({qn('key')}) DO NOTHING "
+        f"RETURNING {qn('id')}), "
+        f"counter AS (SELECT {qn('id')} FROM made UNION ALL "
+        f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s LIMIT 1) "
+    )
+
+
 def ensure_counter(
     key: SequenceKey, *, start_at: int = 1, number_format_id=None, using=None
 ) -> int:
     """Create the counter row of ``key`` if missing, without locking it; return its id.
 
-    Late allocation uses it at save time: the row must exist before COMMIT, but
-    only the deferred trigger increments it, so no lock is held until then.
+    Late allocation uses it: the row must exist before COMMIT, but only the
+    deferred trigger increments it, so no lock is held until then.
     """
     using = _using(using)
     connection = connections[using]
     Counter = _counter_model()
-    qn = connection.ops.quote_name
-    table = qn(Counter._meta.db_table)
-    names = ("key", "value", "sequence", "scope", "period", "number_format_id")
-    params = [key.text, start_at - 1, key.sequence, key.scope_text, key.period, number_format_id]
+    row = _counter_row(key, start_at - 1, number_format_id)
     if connection.vendor != "postgresql":
         counter, _ = Counter.objects.using(using).get_or_create(
-            key=key.text, defaults=dict(zip(names[1:], params[1:], strict=True))
+            key=key.text, defaults=dict(zip(_COUNTER_COLUMNS[1:], row[1:], strict=True))
         )
         return counter.pk
-    sql = (
-        f"WITH made AS (INSERT INTO {table} ({', '.join(qn(n) for n in names)}) "
-        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ({qn('key')}) DO NOTHING "
-        f"RETURNING {qn('id')}) "
-        f"SELECT {qn('id')} FROM made UNION ALL "
-        f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s LIMIT 1"
-    )
+    qn = connection.ops.quote_name
+    table = qn(Counter._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, key.text])
-        row = cursor.fetchone()
-        if row is None:
+        cursor.execute(
+            _find_or_make_counter_sql(connection, table) + f"SELECT {qn('id')} FROM counter",
+            [*row, key.text],
+        )
+        found = cursor.fetchone()
+        if found is None:
             # Another transaction created it while this statement waited; its
             # snapshot predates that row, a new statement sees it.
             cursor.execute(f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s", [key.text])
-            row = cursor.fetchone()
-        return row[0]
+            found = cursor.fetchone()
+        return found[0]
 
 
 def queue_pending(
@@ -235,24 +251,17 @@ def queue_pending(
 
     using = _using(using)
     connection = connections[using]
-    Counter = _counter_model()
     qn = connection.ops.quote_name
-    table = qn(Counter._meta.db_table)
-    names = ("key", "value", "sequence", "scope", "period", "number_format_id")
-    params = [key.text, start_at - 1, key.sequence, key.scope_text, key.period, number_format_id]
+    table = qn(_counter_model()._meta.db_table)
     columns = list(entry)
-    sql = (
-        f"WITH made AS (INSERT INTO {table} ({', '.join(qn(n) for n in names)}) "
-        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ({qn('key')}) DO NOTHING "
-        f"RETURNING {qn('id')}), "
-        f"counter AS (SELECT {qn('id')} FROM made UNION ALL "
-        f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s LIMIT 1) "
+    sql = _find_or_make_counter_sql(connection, table) + (
         f"INSERT INTO {qn(PendingNumber._meta.db_table)} "
         f"({qn('counter_id')}, {', '.join(qn(c) for c in columns)}) "
         f"SELECT {qn('id')}, {', '.join(['%s'] * len(columns))} FROM counter"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, key.text, *entry.values()])
+        row = _counter_row(key, start_at - 1, number_format_id)
+        cursor.execute(sql, [*row, key.text, *entry.values()])
         if cursor.rowcount == 1:
             return
     # The counter row was created by another transaction while this statement
