@@ -14,6 +14,9 @@ import functools
 import re
 from collections.abc import Callable
 
+# Lazy: labels are translated when shown, and this module still needs no settings.
+from django.utils.translation import gettext_lazy as _
+
 MAX_PADDING = 18
 MAX_TEMPLATE_LENGTH = 50
 
@@ -37,11 +40,11 @@ class Reset:
     DAILY = "daily"
 
     CHOICES = [
-        (NEVER, "Never"),
-        (YEARLY, "Every calendar year"),
-        (FISCAL, "Every fiscal year"),
-        (MONTHLY, "Every month"),
-        (DAILY, "Every day"),
+        (NEVER, _("Never")),
+        (YEARLY, _("Every calendar year")),
+        (FISCAL, _("Every fiscal year")),
+        (MONTHLY, _("Every month")),
+        (DAILY, _("Every day")),
     ]
     ALL = [value for value, _ in CHOICES]
 

@@ -151,7 +151,7 @@ class Counter(models.Model):
         ordering = ["sequence", "key"]
         verbose_name = _("counter")
         verbose_name_plural = _("counters")
-        permissions = [("set_next_value", "Can set the next value of a counter")]
+        permissions = [("set_next_value", _("Can set the next value of a counter"))]
 
     def __str__(self):
         return self.key
