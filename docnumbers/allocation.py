@@ -10,6 +10,7 @@ backends, and ``nowait``, use ``select_for_update`` through the ORM.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 
 from django.db import IntegrityError, OperationalError, connections, router, transaction
 
@@ -119,10 +120,63 @@ def take(
     params += step
     if reset_value is not None:
         params += [reset_value, start_at, *step]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        counter_id, last = cursor.fetchone()
+    guard = _creation_guard(connection, using, key) if connection.vendor == "mysql" else None
+    with guard or contextlib.nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            counter_id, last = cursor.fetchone()
     return counter_id, last
+
+
+#: MariaDB counter rows known to exist (committed): (alias, database name, key).
+_known_rows: set[tuple[str, str, str]] = set()
+
+
+def forget_known_rows(using: str) -> None:
+    """Forget which counter rows exist on ``using`` (its tables were flushed or migrated)."""
+    for ident in [i for i in _known_rows if i[0] == using]:
+        _known_rows.discard(ident)
+
+
+@contextlib.contextmanager
+def _creation_guard(connection, using, key):
+    """MariaDB: let one transaction at a time create a missing counter row.
+
+    When several transactions upsert a counter row that does not exist yet and
+    the one that inserted it rolls back, InnoDB's duplicate-key gap locks can
+    deadlock the others, and a deadlock rolls back a whole transaction. So an
+    upsert that may create the row first takes a named lock (GET_LOCK, outside
+    any transaction), held only for that statement. Rows known to exist skip it.
+    """
+    ident = (using, str(connection.settings_dict["NAME"]), key.text)
+    if ident in _known_rows:
+        yield
+        return
+    name = "docnumbers:" + hashlib.sha1(key.text.encode()).hexdigest()
+    connection.ensure_connection()
+    # The raw cursor: named locks are not part of the transaction, and must be
+    # released even when Django would refuse queries after an error.
+    raw = connection.connection.cursor()
+    try:
+        raw.execute("SELECT GET_LOCK(%s, %s)", [name, LOCK_WAIT_SECONDS])
+        (granted,) = raw.fetchone()
+        if granted != 1:
+            raise OperationalError(
+                f"Timed out after {LOCK_WAIT_SECONDS} s waiting to create the counter "
+                f"{key.text!r}; another transaction is creating it."
+            )
+        try:
+            yield
+        finally:
+            raw.execute("SELECT RELEASE_LOCK(%s)", [name])
+            raw.fetchall()
+    finally:
+        raw.close()
+    transaction.on_commit(lambda: _known_rows.add(ident), using=using)
+
+
+#: How long a MariaDB transaction waits for another to create the same counter row.
+LOCK_WAIT_SECONDS = 50
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ class DocnumbersConfig(AppConfig):
         bulk.install()
         checks.register()
         post_migrate.connect(seed_declared_formats, sender=self)
+        post_migrate.connect(forget_counter_rows, sender=self)
 
 
 def seed_declared_formats(using="default", **kwargs):
@@ -35,3 +36,10 @@ def seed_declared_formats(using="default", **kwargs):
         seen.add(defaults.code)
         if not NumberFormat.objects.using(using).filter(code=defaults.code).exists():
             seed_format(defaults, using)
+
+
+def forget_counter_rows(using="default", **kwargs):
+    """After migrate or flush, counter rows seen before may be gone."""
+    from .allocation import forget_known_rows
+
+    forget_known_rows(using)
