@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 from adminsortable2.admin import SortableAdminMixin
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from . import formatting, issued
 from .fields import AutoSequenceField, registered_fields, sequence_fields
 from .forms import SetNextValueForm
-from .models import Counter, CounterChange, NumberFormat
+from .models import Counter, CounterChange, GapExplanation, NumberFormat
 
 PREVIEW_COUNT = 3
 #: The NumberFormat fields the live preview sends to the server.
@@ -497,6 +498,59 @@ class CounterChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class GapExplanationForm(forms.ModelForm):
+    class Meta:
+        model = GapExplanation
+        fields = ["counter", "first", "last", "kind", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        counter, first, last = (cleaned.get(name) for name in ("counter", "first", "last"))
+        if counter is not None and first is not None and last is not None:
+            from .audit import AuditInputError, check_gap
+
+            try:
+                check_gap(
+                    counter,
+                    first,
+                    last,
+                    kind=cleaned.get("kind") or "",
+                    reason=cleaned.get("reason") or "",
+                )
+            except AuditInputError as exc:
+                raise forms.ValidationError(str(exc), code="gap") from None
+        return cleaned
+
+
+@admin.register(GapExplanation)
+class GapExplanationAdmin(admin.ModelAdmin):
+    """Why numbers are missing, for the audit. Recorded once, never edited or deleted."""
+
+    form = GapExplanationForm
+    list_display = ["counter", "first", "last", "kind", "reason", "created_at", "created_by"]
+    list_filter = ["kind"]
+    search_fields = ["counter__key", "reason"]
+    list_select_related = ["counter", "created_by"]
+    raw_id_fields = ["counter"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ["counter", "first", "last", "kind", "reason", "created_at", "created_by"]
+        return []
+
+    def has_change_permission(self, request, obj=None):
+        # The change view shows a recorded explanation read-only.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 # -- The user's models ----------------------------------------------------------------------

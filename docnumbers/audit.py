@@ -650,25 +650,14 @@ def apply_moves(
 # -- explanations ---------------------------------------------------------------
 
 
-def explain_gap(
-    counter,
-    first: int,
-    last: int | None = None,
-    *,
-    kind: str = "voided",
-    reason: str,
-    user=None,
-    using: str | None = None,
-):
-    """Record why the numbers ``first``..``last`` of ``counter`` are missing; return the record.
+def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=None) -> None:
+    """Raise AuditInputError unless ``first``..``last`` of ``counter`` can be explained.
 
-    Refuses numbers the counter has not issued yet and numbers that are stored
-    (a stored number is not missing).
+    Shared by explain_gap and the admin's form, so both refuse the same input.
     """
     from .issued import field_of, rows_of
     from .models import GapExplanation
 
-    last = first if last is None else last
     using = using or counter._state.db or router.db_for_write(GapExplanation)
     if kind not in GapExplanation.Kind.values:
         raise AuditInputError(
@@ -697,6 +686,28 @@ def explain_gap(
                 f"{stored} is stored in {field_label(field)} ({counter.key}); "
                 "only missing numbers can be explained."
             )
+
+
+def explain_gap(
+    counter,
+    first: int,
+    last: int | None = None,
+    *,
+    kind: str = "voided",
+    reason: str,
+    user=None,
+    using: str | None = None,
+):
+    """Record why the numbers ``first``..``last`` of ``counter`` are missing; return the record.
+
+    Refuses numbers the counter has not issued yet and numbers that are stored
+    (a stored number is not missing).
+    """
+    from .models import GapExplanation
+
+    last = first if last is None else last
+    using = using or counter._state.db or router.db_for_write(GapExplanation)
+    check_gap(counter, first, last, kind=kind, reason=reason, using=using)
     return GapExplanation.objects.using(using).create(
         counter=counter, first=first, last=last, kind=kind, reason=reason.strip(), created_by=user
     )
