@@ -106,14 +106,12 @@ def take(
     connection = connections[using]
     Counter = _counter_model()
     table = connection.ops.quote_name(Counter._meta.db_table)
-    base = start_at - 1 if floor is None else max(start_at - 1, floor)
-    first = base + count
-    if reset_value is not None and first >= reset_value:
-        first = start_at
+    # The value a new counter row starts with: as if it had been at start_at - 1.
+    first = _advanced(start_at - 1, count, floor, reset_value, start_at)
     sql = None if nowait else _upsert_sql(connection, table, floor=floor, reset=reset_value)
     if sql is None:
         return _take_locked(
-            key, count, start_at, floor, reset_value, number_format_id, nowait, using
+            key, count, first, start_at, floor, reset_value, number_format_id, nowait, using
         )
     params = _counter_row(key, first, number_format_id)
     step = [count] if floor is None else [floor, count]
@@ -197,8 +195,19 @@ def _no_wait(connection):
         raw.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
-def _take_locked(key, count, start_at, floor, reset_value, number_format_id, nowait, using):
-    """The portable path: SELECT ... FOR UPDATE [NOWAIT], then INSERT or UPDATE."""
+def _advanced(current, count, floor, reset_value, start_at):
+    """The counter's value after issuing ``count``: what the upsert SQL computes, in Python."""
+    value = (current if floor is None else max(current, floor)) + count
+    if reset_value is not None and value >= reset_value:
+        value = start_at
+    return value
+
+
+def _take_locked(key, count, first, start_at, floor, reset_value, number_format_id, nowait, using):
+    """The portable path: SELECT ... FOR UPDATE [NOWAIT], then INSERT or UPDATE.
+
+    ``first`` is the value a new counter row starts with.
+    """
     Counter = _counter_model()
     connection = connections[using]
     counters = Counter.objects.using(using)
@@ -208,30 +217,18 @@ def _take_locked(key, count, start_at, floor, reset_value, number_format_id, now
                 locked = counters.select_for_update(nowait=nowait).filter(key=key.text)
                 row = locked.values_list("id", "value").first()
                 if row is None:
-                    base = start_at - 1 if floor is None else max(start_at - 1, floor)
-                    value = base + count
-                    if reset_value is not None and value >= reset_value:
-                        value = start_at
+                    new_row = _counter_row(key, first, number_format_id)
                     try:
                         with transaction.atomic(using=using):
                             counter = counters.create(
-                                key=key.text,
-                                value=value,
-                                sequence=key.sequence,
-                                scope=key.scope_text,
-                                period=key.period,
-                                number_format_id=number_format_id,
+                                **dict(zip(_COUNTER_COLUMNS, new_row, strict=True))
                             )
-                        return counter.pk, value
+                        return counter.pk, first
                     except IntegrityError:
                         # Another transaction created it first; now wait for its lock.
                         row = locked.values_list("id", "value").get()
                 counter_id, value = row
-                if floor is not None:
-                    value = max(value, floor)
-                value += count
-                if reset_value is not None and value >= reset_value:
-                    value = start_at
+                value = _advanced(value, count, floor, reset_value, start_at)
                 counters.filter(pk=counter_id).update(value=value)
                 return counter_id, value
     except CounterLocked:
