@@ -221,14 +221,8 @@ def _int(value, default):
 # -- Counters -----------------------------------------------------------------------------
 
 
-class CounterChangeInline(admin.TabularInline):
-    """The by-hand moves of a counter, read-only."""
-
-    model = CounterChange
-    fields = ["changed_at", "changed_by", "old_value", "new_value", "reason"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+class ViewOnlyMixin:
+    """No adding, changing or deleting through the admin, whoever asks: view only."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -240,8 +234,18 @@ class CounterChangeInline(admin.TabularInline):
         return False
 
 
+class CounterChangeInline(ViewOnlyMixin, admin.TabularInline):
+    """The by-hand moves of a counter, read-only."""
+
+    model = CounterChange
+    fields = ["changed_at", "changed_by", "old_value", "new_value", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
 @admin.register(Counter)
-class CounterAdmin(admin.ModelAdmin):
+class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Counters are read-only; "set next value" is the one audited way to move one."""
 
     list_display = [
@@ -270,16 +274,8 @@ class CounterAdmin(admin.ModelAdmin):
     inlines = [CounterChangeInline]
     actions = ["set_next_value_action"]
 
-    # Nobody edits a counter through its form, adds or deletes one: numbers would be
+    # ViewOnlyMixin: nobody edits a counter through its form, adds or deletes one: numbers would be
     # issued twice or restart. Moving a counter goes through set_next_value_view.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_set_next_value_permission(self, request, obj=None):
         return self.has_view_permission(request, obj) and request.user.has_perm(
@@ -481,7 +477,7 @@ class CounterAdmin(admin.ModelAdmin):
 
 
 @admin.register(CounterChange)
-class CounterChangeAdmin(admin.ModelAdmin):
+class CounterChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The audit trail of counter moves: read-only, for auditors."""
 
     list_display = ["changed_at", "counter", "changed_by", "old_value", "new_value", "reason"]
@@ -489,15 +485,6 @@ class CounterChangeAdmin(admin.ModelAdmin):
     search_fields = ["counter__key", "reason"]
     list_select_related = ["counter", "changed_by"]
     # No date_hierarchy: on MySQL/MariaDB it needs the server's time zone tables.
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class GapExplanationForm(forms.ModelForm):
