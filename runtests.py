@@ -37,20 +37,25 @@ def extras(url: str) -> list[str]:
 
 
 def install(url: str) -> None:
+    """Create .venv and install the project with the extras this run needs.
+
+    A stamp file remembers the pyproject.toml it installed and its extras, so a
+    later run installs again only when either changed.
+    """
     if not PYTHON.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    wanted = extras(url)
     stamp = VENV / ".docnumbers-installed"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    have = stamp.read_text().split() if stamp.exists() else []
-    if have[:1] == [digest] and set(wanted) <= set(have[1:]):
+    stamped = stamp.read_text().split() if stamp.exists() else []
+    # Extras installed for the same pyproject.toml stay installed.
+    have = set(stamped[1:]) if stamped[:1] == [digest] else set()
+    wanted = set(extras(url))
+    if wanted <= have:
         return
-    spec = (
-        f"{ROOT}[{','.join(sorted(set(wanted) | set(have[1:] if have[:1] == [digest] else [])))}]"
-    )
+    needed = sorted(wanted | have)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-e", spec], check=True)
-    stamp.write_text(" ".join([digest, *spec.split("[")[1].rstrip("]").split(",")]))
+    subprocess.run([*pip, "-e", f"{ROOT}[{','.join(needed)}]"], check=True)
+    stamp.write_text(" ".join([digest, *needed]))
 
 
 def main() -> int:
