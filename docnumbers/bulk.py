@@ -38,8 +38,9 @@ def bulk_create(self, objs, *args, **kwargs):
         for field in fields:
             field.number_all(objs, self.db)
         created = _original(self, objs, *args, **kwargs)
-        # Late fields on PostgreSQL: hand the prepared numbers to the COMMIT trigger.
-        late.queue(objs, self.db)
+        if any(field.late for field in fields):
+            # Late fields on PostgreSQL: hand the prepared numbers to the COMMIT trigger.
+            late.queue(objs, self.db)
         return created
 
 
