@@ -5,9 +5,17 @@ functions that touch counters import their models on first call.
 """
 
 from .allocation import last_value, next_value, next_values
-from .exceptions import CounterLocked, FormatMissing
+from .exceptions import (
+    CounterLocked,
+    CounterMoveRefused,
+    CounterOverflow,
+    DocnumbersError,
+    FormatMissing,
+    SeriesMismatch,
+    TemplateError,
+)
 from .fields import AutoSequenceField
-from .formatting import Format, Reset, TemplateError
+from .formatting import Format, Reset
 from .sequences import Sequence, delete, get_last_value, get_next_value, get_next_values
 
 __version__ = "0.1.0"
@@ -15,10 +23,14 @@ __version__ = "0.1.0"
 __all__ = [
     "AutoSequenceField",
     "CounterLocked",
+    "CounterMoveRefused",
+    "CounterOverflow",
+    "DocnumbersError",
     "Format",
     "FormatMissing",
     "Reset",
     "Sequence",
+    "SeriesMismatch",
     "TemplateError",
     "delete",
     "get_last_value",

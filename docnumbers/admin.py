@@ -4,7 +4,6 @@ ModelAdmin mixin that shows document numbers read-only on the user's own models.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from adminsortable2.admin import SortableAdminMixin
 from django import forms
@@ -12,16 +11,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
 from django.db.models import OuterRef, Subquery
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import formatting, issued
-from .fields import AutoSequenceField, registered_fields, sequence_fields
+from . import allocation, audit, formatting, issued, registry
+from .exceptions import AuditInputError, CounterMoveRefused
+from .fields import AutoSequenceField, sequence_fields
 from .forms import SetNextValueForm
+from .keys import parse_scope
 from .models import Counter, CounterChange, GapExplanation, NumberFormat
 
 PREVIEW_COUNT = 3
@@ -31,9 +32,8 @@ PREVIEW_FIELDS = ("code", "name", "prefix", "suffix", "padding", "reset", "fisca
 
 def start_at_for(code: str) -> int:
     """The first value of the fields that use ``code`` (1 when none declares another)."""
-    for field in registered_fields():
-        if field.format_code == code:
-            return field.start_at
+    for field in registry.fields_of_code(code):
+        return field.start_at
     return 1
 
 
@@ -60,19 +60,7 @@ def upcoming_numbers(
 
 def day_of_period(period: str) -> dt.date:
     """A day inside the period named by ``period`` (today for '' and unknown texts)."""
-    try:
-        if period.startswith("FY"):
-            year, month = period[2:].split("-")
-            return dt.date(int(year), int(month), 1)
-        if len(period) == 4:
-            return dt.date(int(period), 1, 1)
-        if len(period) == 7:
-            return dt.date(int(period[:4]), int(period[5:]), 1)
-        if len(period) == 10:
-            return dt.date.fromisoformat(period)
-    except ValueError:
-        pass
-    return timezone.localdate()
+    return formatting.parse_period(period) or timezone.localdate()
 
 
 # -- Number formats -----------------------------------------------------------------------
@@ -100,11 +88,7 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
     fields = [*PREVIEW_FIELDS, "active"]
 
     def get_queryset(self, request):
-        default = (
-            NumberFormat.objects.filter(code=OuterRef("code"), active=True)
-            .order_by("position", "pk")
-            .values("pk")[:1]
-        )
+        default = NumberFormat.objects.series_of(OuterRef("code")).values("pk")[:1]
         return super().get_queryset(request).annotate(default_pk=Subquery(default))
 
     def get_readonly_fields(self, request, obj=None):
@@ -284,12 +268,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("scope"))
     def scope_values(self, obj):
-        if not obj.scope:
-            return ""
-        try:
-            values = json.loads(obj.scope)
-        except ValueError:
-            return obj.scope
+        values = parse_scope(obj.scope)
         return ", ".join(f"{name}={value}" for name, value in values.items())
 
     @admin.display(description=_("next value"))
@@ -351,7 +330,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
         never past numbers without a reason; recorded as a CounterChange and a LogEntry."""
         counter = self.get_object(request, object_id)
         if counter is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            raise Http404(gettext("There is no counter with the id %(id)s.") % {"id": object_id})
         if not self.has_set_next_value_permission(request, counter):
             raise PermissionDenied
         using = router.db_for_write(Counter, instance=counter)
@@ -401,79 +380,77 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
         return field.start_at if field is not None else counter.value + 1
 
     def _move(self, request, counter, form, using) -> bool:
-        new_next = form.cleaned_data["next_value"]
+        """Move the counter through ``allocation.move_counter``; refusals become form errors."""
+        new = form.cleaned_data["next_value"] - 1
         reason = form.cleaned_data["reason"].strip()
-        with transaction.atomic(using=using):
-            locked = Counter.objects.using(using).select_for_update().get(pk=counter.pk)
-            old = locked.value
-            if old != form.cleaned_data["seen_value"]:
-                form.add_error(
-                    None,
-                    gettext(
-                        "The counter moved from %(seen)s to %(now)s while you were on this "
-                        "page. Check the new value and submit again."
-                    )
-                    % {"seen": form.cleaned_data["seen_value"], "now": old},
-                )
-                return False
+
+        def check(locked):
             lowest = self._lowest_next(locked, issued.highest_issued(locked, using))
-            new = new_next - 1
-            if new_next < lowest:
-                form.add_error(
-                    "next_value",
+            if new + 1 < lowest:
+                raise CounterMoveRefused(
                     gettext(
                         "%(value)s would issue a number that already exists; "
                         "the next value must be at least %(lowest)s."
                     )
-                    % {"value": new_next, "lowest": lowest},
+                    % {"value": new + 1, "lowest": lowest},
+                    field="next_value",
                 )
-                return False
-            if new == old:
-                form.add_error("next_value", gettext("This is already the next value."))
-                return False
             if not reason:
-                if new > old:
-                    message = gettext(
-                        "This skips the numbers %(first)s to %(last)s; say why in the reason."
-                    ) % {"first": old + 1, "last": new}
-                else:
-                    message = gettext(
-                        "This moves the counter back and gives out %(first)s to %(last)s "
-                        "again; say why in the reason."
-                    ) % {"first": new + 1, "last": old}
-                form.add_error("reason", message)
-                return False
-            Counter.objects.using(using).filter(pk=locked.pk).update(value=new)
-            CounterChange.objects.using(using).create(
-                counter=locked,
-                changed_by=request.user,
-                old_value=old,
-                new_value=new,
-                reason=reason,
-            )
-            locked.value = new
-            self.log_change(
-                request,
-                locked,
-                gettext(
-                    "Set the next value from %(old_next)s to %(new_next)s "
-                    "(last value %(old)s -> %(new)s). Reason: %(reason)s"
+                raise CounterMoveRefused(self._reason_needed(locked.value, new), field="reason")
+
+        if new == counter.value and form.cleaned_data["seen_value"] == counter.value:
+            form.add_error("next_value", gettext("This is already the next value."))
+            return False
+        try:
+            with transaction.atomic(using=using):
+                change = allocation.move_counter(
+                    counter,
+                    new,
+                    reason=reason,
+                    source="admin",
+                    user=request.user,
+                    expected=form.cleaned_data["seen_value"],
+                    check=check,
+                    using=using,
                 )
-                % {
-                    "old_next": old + 1,
-                    "new_next": new + 1,
-                    "old": old,
-                    "new": new,
-                    "reason": reason,
-                },
-            )
+                if change is None:
+                    form.add_error("next_value", gettext("This is already the next value."))
+                    return False
+                self.log_change(request, change.counter, self._change_message(change))
+        except CounterMoveRefused as exc:
+            form.add_error(exc.field, exc.message)
+            return False
         self.message_user(
             request,
             gettext("The next value of %(counter)s is now %(value)s.")
-            % {"counter": locked, "value": new + 1},
+            % {"counter": change.counter, "value": new + 1},
             messages.SUCCESS,
         )
         return True
+
+    @staticmethod
+    def _reason_needed(old, new) -> str:
+        if new > old:
+            return gettext(
+                "This skips the numbers %(first)s to %(last)s; say why in the reason."
+            ) % {"first": old + 1, "last": new}
+        return gettext(
+            "This moves the counter back and gives out %(first)s to %(last)s "
+            "again; say why in the reason."
+        ) % {"first": new + 1, "last": old}
+
+    @staticmethod
+    def _change_message(change) -> str:
+        return gettext(
+            "Set the next value from %(old_next)s to %(new_next)s "
+            "(last value %(old)s -> %(new)s). Reason: %(reason)s"
+        ) % {
+            "old_next": change.old_value + 1,
+            "new_next": change.new_value + 1,
+            "old": change.old_value,
+            "new": change.new_value,
+            "reason": change.reason,
+        }
 
 
 @admin.register(CounterChange)
@@ -496,10 +473,8 @@ class GapExplanationForm(forms.ModelForm):
         cleaned = super().clean()
         counter, first, last = (cleaned.get(name) for name in ("counter", "first", "last"))
         if counter is not None and first is not None and last is not None:
-            from .audit import AuditInputError, check_gap
-
             try:
-                check_gap(
+                audit.check_gap(
                     counter,
                     first,
                     last,
@@ -575,10 +550,7 @@ def number_column(field_name: str, description=None):
 
 def series_queryset(field: AutoSequenceField, using=None):
     """The series a document of ``field`` may pick: the active ones, in the admin's order."""
-    formats = NumberFormat.objects.filter(code=field.format_code, active=True)
-    if using:
-        formats = formats.using(using)
-    return formats.order_by("position", "pk")
+    return NumberFormat.objects.using(using).series_of(field.format_code)
 
 
 class DocumentNumberAdminMixin:

@@ -1,21 +1,32 @@
-"""The only code that reads or writes counter rows.
+"""The only code that moves counter rows: issuing numbers, and audited moves by hand.
 
-Every number comes from one statement that creates or increments the counter
-row of its key and returns the new value, under the row lock of the caller's
-transaction: PostgreSQL and SQLite use ``INSERT ... ON CONFLICT DO UPDATE ...
-RETURNING``, MariaDB ``INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING``. Other
-backends, and ``nowait``, use ``select_for_update`` through the ORM.
+Every number comes from one statement that creates or advances the counter row
+of its key and returns the new value, under the row lock of the caller's
+transaction (the statements are in ``sql``). Where the backend has none, and
+for ``nowait``, the ORM path locks the row with ``select_for_update``.
+
+``move_counter`` is the one way to set a counter to a value by hand (the
+admin's "set next value", ``docnumbers sync``): under the row lock, recorded as
+a CounterChange with who, when, old, new, reason and source.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable
 
-from django.db import IntegrityError, OperationalError, connections, router, transaction
+from django.db import DataError, IntegrityError, OperationalError, connections, router, transaction
 
-from .exceptions import CounterLocked
+from . import sql
+from .conf import setting
+from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
+from .formatting import is_int
 from .keys import SequenceKey
+
+#: Counter values are 64-bit signed integers on every backend.
+MIN_VALUE = -(2**63)
+MAX_VALUE = 2**63 - 1
 
 
 def _counter_model():
@@ -37,46 +48,63 @@ def _as_key(key) -> SequenceKey:
     return SequenceKey(sequence=key)
 
 
-def _check_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int):
+def check_int(name: str, value) -> None:
+    """Raise TypeError unless ``value`` is an int (bools and floats are refused)."""
+    if not is_int(value):
         raise TypeError(f"{name} must be an int, not {value!r}.")
 
 
-_COUNTER_COLUMNS = ("key", "value", "sequence", "scope", "period", "number_format_id")
+def check_range(name: str, value: int, key=None) -> None:
+    """Raise CounterOverflow unless ``value`` fits a 64-bit signed integer."""
+    if not MIN_VALUE <= value <= MAX_VALUE:
+        where = f" of {key.text!r}" if key is not None else ""
+        raise CounterOverflow(
+            f"{name}{where} would be {value}, outside the 64-bit range "
+            f"{MIN_VALUE}..{MAX_VALUE} of every counter. Start a new sequence "
+            "(another key, series or start_at) instead."
+        )
 
 
-def _counter_row(key: SequenceKey, value: int, number_format_id) -> list:
-    """The values of a new counter row, in _COUNTER_COLUMNS order."""
+def _new_row(key: SequenceKey, value: int, number_format_id) -> list:
+    """The values of a new counter row, in the order of ``sql._INSERT_COUNTER``."""
     return [key.text, value, key.sequence, key.scope_text, key.period, number_format_id]
 
 
-def _upsert_sql(connection, table, *, floor, reset):
-    """The one-statement upsert for this backend, or None where there is none."""
-    qn = connection.ops.quote_name
-    value = qn("value")
-    columns = ", ".join(qn(c) for c in _COUNTER_COLUMNS)
-    if connection.vendor == "postgresql":
-        current = f"{table}.{value}"
-        greatest = "GREATEST"
-    elif connection.vendor == "sqlite":
-        current = value
-        greatest = "MAX"
-    elif connection.vendor == "mysql" and connection.mysql_is_mariadb:
-        current = f"{table}.{value}"
-        greatest = "GREATEST"
-    else:
-        return None
-    new = f"{greatest}({current}, %s) + %s" if floor is not None else f"{current} + %s"
-    if reset is not None:
-        new = f"CASE WHEN {new} >= %s THEN %s ELSE {new} END"
-    if connection.vendor == "mysql":
-        conflict = f"ON DUPLICATE KEY UPDATE {value} = {new}"
-    else:
-        conflict = f"ON CONFLICT ({qn('key')}) DO UPDATE SET {value} = {new}"
-    return (
-        f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
-        f"{conflict} RETURNING {qn('id')}, {value}"
-    )
+def _advanced(current, count, floor, reset_value, start_at):
+    """The counter's value after issuing ``count``: what the counter SQL computes, in Python."""
+    value = (current if floor is None else max(current, floor)) + count
+    if reset_value is not None and value >= reset_value:
+        value = start_at
+    return value
+
+
+def _statement_params(count, floor, reset_value, start_at):
+    """The purpose (see ``sql``) and its parameters after the new row's values."""
+    if reset_value is not None:
+        return "issue_wrapping", [reset_value - count, start_at, count]
+    if floor is not None:
+        return "issue_above", [MAX_VALUE - count, floor, count, floor + count]
+    return "issue", [MAX_VALUE - count, count]
+
+
+def _check_request(key, count, start_at, floor, reset_value) -> None:
+    """TypeError, ValueError or CounterOverflow for what ``take`` cannot serve."""
+    check_int("count", count)
+    check_int("start_at", start_at)
+    if count < 0:
+        raise ValueError(f"count must be 0 or more, not {count}.")
+    if reset_value is not None:
+        check_int("reset_value", reset_value)
+        check_range("reset_value", reset_value, key)
+    if floor is not None:
+        check_int("floor", floor)
+        check_range("The number", floor, key)
+        check_range("The counter", floor + count, key)
+
+
+def _is_overflow(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "out of range" in text or ("value" in text and "null" in text)
 
 
 def take(
@@ -90,39 +118,47 @@ def take(
     nowait: bool = False,
     using: str | None = None,
 ) -> tuple[int, int]:
-    """Advance the counter of ``key`` by ``count`` and return ``(counter id, last value)``.
+    """Advance the counter of ``key`` by ``count``; return ``(counter id, last value)``.
 
-    The values issued are ``last - count + 1 .. last``. ``floor`` first moves the
-    counter up to at least that value (explicit numbers from imports); it never
-    moves it down. With ``reset_value``, a value reaching it starts again at
-    ``start_at`` (only for ``count == 1``).
+    Issues ``last - count + 1 .. last``. ``floor`` first raises the counter to at
+    least that value (explicit numbers); ``reset_value`` wraps to ``start_at``
+    (``count == 1``). Leaving the 64-bit range raises CounterOverflow.
     """
     key = _as_key(key)
-    _check_int("count", count)
-    _check_int("start_at", start_at)
-    if count < 0:
-        raise ValueError(f"count must be 0 or more, not {count}.")
+    _check_request(key, count, start_at, floor, reset_value)
+    first = _advanced(start_at - 1, count, floor, reset_value, start_at)
+    check_range("The counter", first, key)
     using = _using(using)
     connection = connections[using]
-    Counter = _counter_model()
-    table = connection.ops.quote_name(Counter._meta.db_table)
-    # The value a new counter row starts with: as if it had been at start_at - 1.
-    first = _advanced(start_at - 1, count, floor, reset_value, start_at)
-    sql = None if nowait else _upsert_sql(connection, table, floor=floor, reset=reset_value)
-    if sql is None:
-        return _take_locked(
-            key, count, first, start_at, floor, reset_value, number_format_id, nowait, using
+    statement = None if nowait else sql.counter_statement(connection, "issue")
+    if statement is None:
+        return _take_with_orm(
+            key,
+            count,
+            first=first,
+            start_at=start_at,
+            floor=floor,
+            reset_value=reset_value,
+            number_format_id=number_format_id,
+            nowait=nowait,
+            using=using,
         )
-    params = _counter_row(key, first, number_format_id)
-    step = [count] if floor is None else [floor, count]
-    params += step
-    if reset_value is not None:
-        params += [reset_value, start_at, *step]
-    guard = _creation_guard(connection, using, key) if connection.vendor == "mysql" else None
-    with guard or contextlib.nullcontext():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    purpose, step = _statement_params(count, floor, reset_value, start_at)
+    params = _new_row(key, first, number_format_id) + step
+    guard = (
+        _creation_guard(connection, using, key) if sql.needs_creation_guard(connection) else None
+    )
+    try:
+        with guard or contextlib.nullcontext(), connection.cursor() as cursor:
+            cursor.execute(sql.counter_statement(connection, purpose), params)
             counter_id, last = cursor.fetchone()
+    except (IntegrityError, DataError) as exc:
+        if _is_overflow(exc):
+            raise CounterOverflow(
+                f"The counter {key.text!r} is at the end of the 64-bit range and cannot issue "
+                f"{count} more number(s). Start a new sequence instead."
+            ) from exc
+        raise
     return counter_id, last
 
 
@@ -151,30 +187,27 @@ def _creation_guard(connection, using, key):
         yield
         return
     name = "docnumbers:" + hashlib.sha1(key.text.encode()).hexdigest()
+    wait = setting("CREATION_LOCK_WAIT")
     connection.ensure_connection()
     # The raw cursor: named locks are not part of the transaction, and must be
     # released even when Django would refuse queries after an error.
     raw = connection.connection.cursor()
     try:
-        raw.execute("SELECT GET_LOCK(%s, %s)", [name, LOCK_WAIT_SECONDS])
+        raw.execute(sql.GET_LOCK, [name, wait])
         (granted,) = raw.fetchone()
         if granted != 1:
             raise OperationalError(
-                f"Timed out after {LOCK_WAIT_SECONDS} s waiting to create the counter "
+                f"Timed out after {wait} s waiting to create the counter "
                 f"{key.text!r}; another transaction is creating it."
             )
         try:
             yield
         finally:
-            raw.execute("SELECT RELEASE_LOCK(%s)", [name])
+            raw.execute(sql.RELEASE_LOCK, [name])
             raw.fetchall()
     finally:
         raw.close()
     transaction.on_commit(lambda: _known_rows.add(ident), using=using)
-
-
-#: How long a MariaDB transaction waits for another to create the same counter row.
-LOCK_WAIT_SECONDS = 50
 
 
 @contextlib.contextmanager
@@ -187,49 +220,31 @@ def _no_wait(connection):
     # The raw connection: Django refuses queries in a transaction marked for rollback,
     # and the timeout must be restored even then.
     raw = connection.connection
-    (previous,) = raw.execute("PRAGMA busy_timeout").fetchone()
-    raw.execute("PRAGMA busy_timeout = 0")
+    (previous,) = raw.execute(sql.SQLITE_BUSY_TIMEOUT).fetchone()
+    raw.execute(sql.SQLITE_SET_BUSY_TIMEOUT % 0)
     try:
         yield
     finally:
-        raw.execute(f"PRAGMA busy_timeout = {int(previous)}")
+        raw.execute(sql.SQLITE_SET_BUSY_TIMEOUT % int(previous))
 
 
-def _advanced(current, count, floor, reset_value, start_at):
-    """The counter's value after issuing ``count``: what the upsert SQL computes, in Python."""
-    value = (current if floor is None else max(current, floor)) + count
-    if reset_value is not None and value >= reset_value:
-        value = start_at
-    return value
-
-
-def _take_locked(key, count, first, start_at, floor, reset_value, number_format_id, nowait, using):
+def _take_with_orm(
+    key, count, *, first, start_at, floor, reset_value, number_format_id, nowait, using
+):
     """The portable path: SELECT ... FOR UPDATE [NOWAIT], then INSERT or UPDATE.
 
     ``first`` is the value a new counter row starts with.
     """
-    Counter = _counter_model()
-    connection = connections[using]
-    counters = Counter.objects.using(using)
     try:
-        with _no_wait(connection) if nowait else contextlib.nullcontext():
+        with _no_wait(connections[using]) if nowait else contextlib.nullcontext():
             with transaction.atomic(using=using, savepoint=False):
-                locked = counters.select_for_update(nowait=nowait).filter(key=key.text)
-                row = locked.values_list("id", "value").first()
+                row = _locked_row(key, first, number_format_id, nowait=nowait, using=using)
                 if row is None:
-                    new_row = _counter_row(key, first, number_format_id)
-                    try:
-                        with transaction.atomic(using=using):
-                            counter = counters.create(
-                                **dict(zip(_COUNTER_COLUMNS, new_row, strict=True))
-                            )
-                        return counter.pk, first
-                    except IntegrityError:
-                        # Another transaction created it first; now wait for its lock.
-                        row = locked.values_list("id", "value").get()
+                    return _counter_model().objects.using(using).get(key=key.text).pk, first
                 counter_id, value = row
                 value = _advanced(value, count, floor, reset_value, start_at)
-                counters.filter(pk=counter_id).update(value=value)
+                check_range("The counter", value, key)
+                _counter_model().objects.using(using).filter(pk=counter_id).update(value=value)
                 return counter_id, value
     except CounterLocked:
         raise
@@ -242,19 +257,28 @@ def _take_locked(key, count, first, start_at, floor, reset_value, number_format_
         raise
 
 
-def _find_or_make_counter_sql(connection, table) -> str:
-    """PostgreSQL: a CTE ``counter(id)`` that creates the row if missing, without locking it.
-
-    Parameters: the _counter_row values, then the key again.
-    """
-    qn = connection.ops.quote_name
-    return (
-        f"WITH made AS (INSERT INTO {table} ({', '.join(qn(n) for n in _COUNTER_COLUMNS)}) "
-        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ({qn('key')}) DO NOTHING "
-        f"RETURNING {qn('id')}), "
-        f"counter AS (SELECT {qn('id')} FROM made UNION ALL "
-        f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s LIMIT 1) "
-    )
+def _locked_row(key, first, number_format_id, *, nowait, using):
+    """``(id, value)`` of the locked counter row of ``key``; None when this call created it."""
+    counters = _counter_model().objects.using(using)
+    locked = counters.select_for_update(nowait=nowait).filter(key=key.text)
+    row = locked.values_list("id", "value").first()
+    if row is not None:
+        return row
+    values = _new_row(key, first, number_format_id)
+    try:
+        with transaction.atomic(using=using):
+            counters.create(
+                key=values[0],
+                value=values[1],
+                sequence=values[2],
+                scope=values[3],
+                period=values[4],
+                number_format_id=values[5],
+            )
+        return None
+    except IntegrityError:
+        # Another transaction created it first; now wait for its lock.
+        return locked.values_list("id", "value").get()
 
 
 def ensure_counter(
@@ -267,25 +291,30 @@ def ensure_counter(
     """
     using = _using(using)
     connection = connections[using]
-    Counter = _counter_model()
-    row = _counter_row(key, start_at - 1, number_format_id)
-    if connection.vendor != "postgresql":
-        counter, _ = Counter.objects.using(using).get_or_create(
-            key=key.text, defaults=dict(zip(_COUNTER_COLUMNS[1:], row[1:], strict=True))
+    row = _new_row(key, start_at - 1, number_format_id)
+    if not sql.has_commit_hook(connection):
+        counter, _ = (
+            _counter_model()
+            .objects.using(using)
+            .get_or_create(
+                key=key.text,
+                defaults={
+                    "value": row[1],
+                    "sequence": row[2],
+                    "scope": row[3],
+                    "period": row[4],
+                    "number_format_id": row[5],
+                },
+            )
         )
         return counter.pk
-    qn = connection.ops.quote_name
-    table = qn(Counter._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _find_or_make_counter_sql(connection, table) + f"SELECT {qn('id')} FROM counter",
-            [*row, key.text],
-        )
+        cursor.execute(sql.COUNTER_ID, [*row, key.text])
         found = cursor.fetchone()
         if found is None:
             # Another transaction created it while this statement waited; its
             # snapshot predates that row, a new statement sees it.
-            cursor.execute(f"SELECT {qn('id')} FROM {table} WHERE {qn('key')} = %s", [key.text])
+            cursor.execute(sql.COUNTER_ID_BY_KEY, [key.text])
             found = cursor.fetchone()
         return found[0]
 
@@ -296,23 +325,16 @@ def queue_pending(
     """Write one late-allocation queue entry, creating its counter row if missing.
 
     One statement on PostgreSQL; the counter row is not locked (only the COMMIT
-    trigger increments it).
+    trigger increments it). ``entry`` holds the values of ``sql.QUEUE_COLUMNS``.
     """
     from .models import PendingNumber
 
     using = _using(using)
     connection = connections[using]
-    qn = connection.ops.quote_name
-    table = qn(_counter_model()._meta.db_table)
-    columns = list(entry)
-    sql = _find_or_make_counter_sql(connection, table) + (
-        f"INSERT INTO {qn(PendingNumber._meta.db_table)} "
-        f"({qn('counter_id')}, {', '.join(qn(c) for c in columns)}) "
-        f"SELECT {qn('id')}, {', '.join(['%s'] * len(columns))} FROM counter"
-    )
+    values = [entry[column] for column in sql.QUEUE_COLUMNS]
     with connection.cursor() as cursor:
-        row = _counter_row(key, start_at - 1, number_format_id)
-        cursor.execute(sql, [*row, key.text, *entry.values()])
+        row = _new_row(key, start_at - 1, number_format_id)
+        cursor.execute(sql.QUEUE_PENDING, [*row, key.text, *values])
         if cursor.rowcount == 1:
             return
     # The counter row was created by another transaction while this statement
@@ -337,7 +359,7 @@ def next_values(
     key: str, count: int, *, start_at: int = 1, nowait: bool = False, using: str | None = None
 ) -> range:
     """Return ``count`` contiguous values of the sequence ``key`` as a range, in one statement."""
-    _check_int("count", count)
+    check_int("count", count)
     if count < 1:
         raise ValueError(f"count must be 1 or more, not {count}.")
     last = take(key, count, start_at=start_at, nowait=nowait, using=using)[1]
@@ -356,17 +378,63 @@ def last_value(key: str, *, using: str | None = None) -> int | None:
     )
 
 
-def move_forward(
-    key: SequenceKey, value: int, *, start_at: int = 1, number_format_id=None, using=None
-) -> int:
-    """Make sure the counter of ``key`` is at least ``value`` (never backwards); return it."""
-    return take(
-        key, 0, start_at=start_at, floor=value, number_format_id=number_format_id, using=using
-    )[1]
-
-
 def delete_counter(key: str, *, using: str | None = None) -> bool:
     """Delete the counter row of ``key``; return whether there was one."""
     Counter = _counter_model()
     deleted, _ = Counter.objects.using(_using(using)).filter(key=_as_key(key).text).delete()
     return bool(deleted)
+
+
+def move_counter(
+    counter,
+    value: int,
+    *,
+    reason: str,
+    source: str,
+    user=None,
+    expected: int | None = None,
+    forward_only: bool = False,
+    check: Callable | None = None,
+    using: str | None = None,
+):
+    """Set the last issued value of ``counter`` (a Counter or its id) to ``value``; log it.
+
+    Runs under the counter's row lock, in one transaction with its CounterChange
+    (who, when, old, new, reason, source). ``expected`` is the value the caller
+    saw: if the counter moved meanwhile, CounterMoveRefused. ``check(locked)``
+    may refuse with CounterMoveRefused (the admin refuses to reissue numbers).
+    ``forward_only`` leaves a counter already at or above ``value`` alone.
+
+    Returns the CounterChange, or None when nothing moved.
+    """
+    from .models import CounterChange
+
+    check_int("value", value)
+    check_range("The counter", value)
+    Counter = _counter_model()
+    counter_id = counter.pk if isinstance(counter, Counter) else counter
+    using = using or (counter._state.db if isinstance(counter, Counter) else None)
+    using = _using(using)
+    with transaction.atomic(using=using):
+        locked = Counter.objects.using(using).select_for_update().get(pk=counter_id)
+        old = locked.value
+        if expected is not None and old != expected:
+            raise CounterMoveRefused(
+                f"The counter moved from {expected} to {old} meanwhile; "
+                "check the new value and try again."
+            )
+        if old == value or (forward_only and old >= value):
+            return None
+        if check is not None:
+            check(locked)
+        Counter.objects.using(using).filter(pk=counter_id).update(value=value)
+        locked.value = value
+        return CounterChange.objects.using(using).create(
+            counter=locked,
+            old_value=old,
+            new_value=value,
+            reason=reason,
+            source=source,
+            changed_by=user,
+            changed_by_name=user.get_username() if user is not None else "",
+        )

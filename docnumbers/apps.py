@@ -1,6 +1,9 @@
 from django.apps import AppConfig
+from django.db import connections, router
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from . import allocation, bulk, checks, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -9,8 +12,6 @@ class DocnumbersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import bulk, checks
-
         bulk.install()
         checks.register()
         post_migrate.connect(seed_declared_formats, sender=self)
@@ -19,9 +20,7 @@ class DocnumbersConfig(AppConfig):
 
 def seed_declared_formats(using="default", **kwargs):
     """After migrate, create the NumberFormats that fields declare and the database lacks."""
-    from django.db import connections, router
-
-    from .fields import registered_fields, seed_format
+    # Inner import because models cannot be imported before their application.
     from .models import NumberFormat
 
     if not router.allow_migrate_model(using, NumberFormat):
@@ -29,17 +28,15 @@ def seed_declared_formats(using="default", **kwargs):
     if NumberFormat._meta.db_table not in connections[using].introspection.table_names():
         return
     seen = set()
-    for field in registered_fields():
+    for field in registry.fields():
         defaults = field.format_defaults
         if defaults is None or defaults.code in seen:
             continue
         seen.add(defaults.code)
         if not NumberFormat.objects.using(using).filter(code=defaults.code).exists():
-            seed_format(defaults, using)
+            NumberFormat.objects.using(using).seed(defaults)
 
 
 def forget_counter_rows(using="default", **kwargs):
     """After migrate or flush, counter rows seen before may be gone."""
-    from .allocation import forget_known_rows
-
-    forget_known_rows(using)
+    allocation.forget_known_rows(using)

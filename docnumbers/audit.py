@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -19,17 +18,17 @@ from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
-from . import allocation
-from .fields import AutoSequenceField, registered_fields, sequence_fields
+from . import allocation, registry
+from .exceptions import AuditInputError
+from .fields import AutoSequenceField, sequence_fields
 from .formatting import Reset
-from .keys import SequenceKey, scope_from_values, sequence_label
+from .issued import field_of, rows_of
+from .keys import SequenceKey, parse_scope, scope_from_values, sequence_label
+from .models import Counter, GapExplanation, NumberFormat
+from .numbering import local_date
 
 #: ``progress(done, total, label)``, called after each database pass.
 Progress = Callable[[int, int, str], None]
-
-
-class AuditInputError(ValueError):
-    """A target, date or range given to the audit does not name something that exists."""
 
 
 @dataclasses.dataclass
@@ -167,7 +166,7 @@ def resolve_targets(targets: Iterable[str] = ()) -> list[AutoSequenceField]:
     """The fields named by ``app_label.Model[.field]`` texts (all fields when none)."""
     targets = list(targets)
     if not targets:
-        return sorted(registered_fields(), key=field_label)
+        return sorted(registry.fields(), key=field_label)
     found = []
     for target in targets:
         parts = target.split(".")
@@ -231,7 +230,6 @@ def audit(
     """
     fields = list(fields) if fields is not None else resolve_targets()
     steps = [(f, p) for f in fields for p in (("summary", "gaps") if details else ("summary",))]
-    from .models import Counter
 
     using = using or router.db_for_read(Counter)
     reports: list[SequenceReport] = []
@@ -309,8 +307,38 @@ class _Pass:
         return qn(self.model._meta.db_table), group_cols, number, " AND ".join(where)
 
     def summary(self) -> list[SequenceReport]:
-        from .models import Counter
+        """One report per group of rows (counter, or scope), plus counters with no rows."""
+        rows = self._summary_rows()
+        known = self._counters({row[0] for row in rows} if self.formatted else set())
+        by_key = {c.key: c for c in known.values()}
+        seen = set()
+        reports = []
+        for row in rows:
+            report = self._report(row, known, by_key)
+            if report is None:
+                continue
+            if report.counter_id is not None:
+                seen.add(report.counter_id)
+            if self.since is not None and not report.issued and not report.behind:
+                continue
+            reports.append(report)
+        reports.sort(key=lambda r: (r.key or "", r.first or 0))
+        unattributed = self._unattributed(by_key) if self.formatted else []
+        seen |= {r.counter_id for r in unattributed}
+        if self.since is None:
+            # Counters whose rows are all gone: every number they issued is missing.
+            for counter in known.values():
+                if counter.pk in seen or counter.sequence != self.sequence:
+                    continue
+                report = SequenceReport(label=self.label, key=None, start_at=self.field.start_at)
+                _describe(report, counter)
+                if counter.value >= self.field.start_at:
+                    report.gaps.append(Gap(self.field.start_at, counter.value))
+                reports.append(report)
+        return reports + unattributed
 
+    def _summary_rows(self) -> list[tuple]:
+        """Per group: its columns, COUNT, MIN, MAX (and the same inside ``since``)."""
         table, group_cols, number, where = self._sql_parts()
         select = [*group_cols, "COUNT(*)", f"MIN({number})", f"MAX({number})"]
         params = []
@@ -327,61 +355,48 @@ class _Pass:
             sql += f" GROUP BY {', '.join(group_cols)}"
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        n = len(group_cols)
+            return cursor.fetchall()
+
+    def _counters(self, counter_ids: set) -> dict:
+        """The counters of this sequence by id, plus those the rows point to."""
         counters = Counter.objects.using(self.using)
         known = {c.pk: c for c in counters.filter(sequence=self.sequence)}
-        if self.formatted:
-            missing = {row[0] for row in rows} - set(known)
+        missing = counter_ids - set(known)
+        if missing:
             known.update({c.pk: c for c in counters.filter(pk__in=missing)})
-        by_key = {c.key: c for c in known.values()}
-        seen = set()
-        reports = []
-        for row in rows:
-            group, (count, low, high) = tuple(row[:n]), row[n : n + 3]
-            if not count:
-                continue
-            report = SequenceReport(label=self.label, key=None, start_at=self.field.start_at)
-            report.highest = high
-            if self.since is not None:
-                count, w_low, w_high = row[n + 3 : n + 6]
-                report.issued, report.first, report.last = count, w_low, w_high
-                # The gap before the first number belongs to the window only if it starts there.
-                report.first_ever = low if w_low == low else None
-            else:
-                report.issued, report.first, report.last = count, low, high
-                report.first_ever = low
-            if self.formatted:
-                counter = known.get(group[0])
-            else:
-                key = SequenceKey(
-                    sequence=self.sequence, scope=scope_from_values(self.group_fields, group)
-                )
-                report.sequence_key = key
-                report.key = key.text
-                report.scope = dict(key.scope)
-                counter = by_key.get(key.text)
-            if counter is not None:
-                _describe(report, counter)
-                seen.add(counter.pk)
-            if self.since is not None and not report.issued and not report.behind:
-                continue
+        return known
+
+    def _report(self, row, known, by_key) -> SequenceReport | None:
+        """The report of one summary row (None for an empty group); remembered for ``gaps``."""
+        n = len(self.group_fields)
+        group, (count, low, high) = tuple(row[:n]), row[n : n + 3]
+        if not count:
+            return None
+        report = SequenceReport(label=self.label, key=None, start_at=self.field.start_at)
+        report.highest = high
+        if self.since is not None:
+            count, w_low, w_high = row[n + 3 : n + 6]
+            report.issued, report.first, report.last = count, w_low, w_high
+            # The gap before the first number belongs to the window only if it starts there.
+            report.first_ever = low if w_low == low else None
+        else:
+            report.issued, report.first, report.last = count, low, high
+            report.first_ever = low
+        if self.formatted:
+            counter = known.get(group[0])
+        else:
+            key = SequenceKey(
+                sequence=self.sequence, scope=scope_from_values(self.group_fields, group)
+            )
+            report.sequence_key = key
+            report.key = key.text
+            report.scope = dict(key.scope)
+            counter = by_key.get(key.text)
+        if counter is not None:
+            _describe(report, counter)
+        if self.since is None or report.issued or report.behind:
             self.groups[group] = report
-            reports.append(report)
-        reports.sort(key=lambda r: (r.key or "", r.first or 0))
-        unattributed = self._unattributed(by_key) if self.formatted else []
-        seen |= {r.counter_id for r in unattributed}
-        if self.since is None:
-            # Counters whose rows are all gone: every number they issued is missing.
-            for counter in known.values():
-                if counter.pk in seen or counter.sequence != self.sequence:
-                    continue
-                report = SequenceReport(label=self.label, key=None, start_at=self.field.start_at)
-                _describe(report, counter)
-                if counter.value >= self.field.start_at:
-                    report.gaps.append(Gap(self.field.start_at, counter.value))
-                reports.append(report)
-        return reports + unattributed
+        return report
 
     def gaps(self) -> None:
         """Fill in the gaps and duplicates of the reports ``summary`` made."""
@@ -425,58 +440,13 @@ class _Pass:
 
     def _unattributed(self, by_key) -> list[SequenceReport]:
         """Rows with a number but no counter: attribute them by recomputing their key."""
-        from .models import NumberFormat
-
-        field, model = self.field, self.model
-        rows = model._default_manager.using(self.using).filter(
+        field = self.field
+        rows = field.model._default_manager.using(self.using).filter(
             **{f"{field.counter_name}__isnull": True, f"{field.attname}__isnull": False}
         )
         if not rows.exists():
             return []
-        meta = model._meta
-        scope_fields = [meta.get_field(n) for n in field.unique_with]
-        series_attname = meta.get_field(field.series_field).attname if field.series_field else None
-        columns = [field.attname, *(f.attname for f in scope_fields)]
-        columns += [
-            series_attname or field.attname,
-            self.date_field.attname if self.date_field else field.attname,
-        ]
-        series_of = {}
-        formats = NumberFormat.objects.using(self.using)
-
-        def series(series_id):
-            if series_id not in series_of:
-                if series_id is None:
-                    chosen = (
-                        formats.filter(code=field.format_code, active=True)
-                        .order_by("position", "pk")
-                        .first()
-                    )
-                else:
-                    chosen = formats.filter(pk=series_id).first()
-                series_of[series_id] = chosen
-            return series_of[series_id]
-
-        groups = {}
-        lost = []
-        for row in rows.values_list(*columns).iterator(chunk_size=2000):
-            number, scope_values = row[0], row[1 : 1 + len(scope_fields)]
-            chosen = series(row[-2] if series_attname else None)
-            day = row[-1] if self.date_field else None
-            if isinstance(day, dt.datetime):
-                day = (timezone.localtime(day) if timezone.is_aware(day) else day).date()
-            if chosen is None or (day is None and chosen.reset != Reset.NEVER):
-                lost.append(number)
-                continue
-            key = SequenceKey(
-                sequence=self.sequence,
-                series=chosen.pk,
-                scope=scope_from_values(scope_fields, scope_values),
-                period=chosen.as_format().period(day) if day is not None else "",
-            )
-            entry = groups.setdefault(key, [0, number, number, chosen.pk])
-            entry[0] += 1
-            entry[1], entry[2] = min(entry[1], number), max(entry[2], number)
+        groups, lost = self._attribute(rows)
         reports = []
         for key, (count, low, high, series_id) in sorted(groups.items(), key=lambda i: i[0].text):
             report = SequenceReport(
@@ -517,6 +487,41 @@ class _Pass:
             )
         return reports
 
+    def _attribute(self, rows):
+        """Rows by recomputed key, as [count, lowest, highest, series id]; and the numbers
+        of rows whose series or period cannot be known."""
+        field, meta = self.field, self.model._meta
+        scope_fields = [meta.get_field(n) for n in field.unique_with]
+        series_attname = meta.get_field(field.series_field).attname if field.series_field else None
+        columns = [field.attname, *(f.attname for f in scope_fields)]
+        columns += [
+            series_attname or field.attname,
+            self.date_field.attname if self.date_field else field.attname,
+        ]
+        formats = NumberFormat.objects.using(self.using)
+        series_of = {None: formats.series_of(field.format_code).first()}
+        groups, lost = {}, []
+        for row in rows.values_list(*columns).iterator(chunk_size=2000):
+            number, scope_values = row[0], row[1 : 1 + len(scope_fields)]
+            series_id = row[-2] if series_attname else None
+            if series_id not in series_of:
+                series_of[series_id] = formats.filter(pk=series_id).first()
+            chosen = series_of[series_id]
+            day = local_date(row[-1]) if self.date_field else None
+            if chosen is None or (day is None and chosen.reset != Reset.NEVER):
+                lost.append(number)
+                continue
+            key = SequenceKey(
+                sequence=self.sequence,
+                series=chosen.pk,
+                scope=scope_from_values(scope_fields, scope_values),
+                period=chosen.as_format().period(day) if day is not None else "",
+            )
+            entry = groups.setdefault(key, [0, number, number, chosen.pk])
+            entry[0] += 1
+            entry[1], entry[2] = min(entry[1], number), max(entry[2], number)
+        return groups, lost
+
 
 def _describe(report: SequenceReport, counter) -> None:
     report.key = counter.key
@@ -526,12 +531,11 @@ def _describe(report: SequenceReport, counter) -> None:
     report.series = counter.number_format_id
     report.number_format_id = counter.number_format_id
     if counter.scope and not report.scope:
-        report.scope = json.loads(counter.scope)
+        report.scope = parse_scope(counter.scope)
 
 
 def _explain(reports: list[SequenceReport], using: str) -> None:
     """Split every gap into the parts a GapExplanation covers and the parts none does."""
-    from .models import GapExplanation
 
     ids = {r.counter_id for r in reports if r.counter_id is not None and r.gaps}
     if not ids:
@@ -607,41 +611,35 @@ def apply_moves(
     Returns the moves made, with ``old`` as found under the row lock. An
     interruption rolls every change back.
     """
-    from .models import Counter, CounterChange
 
     using = using or router.db_for_write(Counter)
-    counters = Counter.objects.using(using)
     made = []
     with transaction.atomic(using=using):
         for done, move in enumerate(moves, 1):
-            row = counters.select_for_update().filter(key=move.key).first()
-            if row is not None:
-                if row.value < move.new:
-                    counters.filter(pk=row.pk, value__lt=move.new).update(value=move.new)
-                    old = row.value
-                else:
-                    old = None
-            else:
-                if move.sequence_key is None:
-                    continue
-                allocation.move_forward(
+            counter_id = move.counter_id
+            if counter_id is None and move.sequence_key is not None:
+                # No counter row yet (rows imported raw): make it at its first value.
+                counter_id = allocation.take(
                     move.sequence_key,
-                    move.new,
+                    0,
                     start_at=move.start_at,
                     number_format_id=move.number_format_id,
                     using=using,
-                )
-                row = counters.get(key=move.key)
-                old = move.start_at - 1
-            if old is not None:
-                CounterChange.objects.using(using).create(
-                    counter=row,
-                    changed_by=user,
-                    old_value=old,
-                    new_value=move.new,
+                )[0]
+            if counter_id is not None:
+                change = allocation.move_counter(
+                    counter_id,
+                    move.new,
                     reason=f"docnumbers sync: {move.new} is the highest number stored.",
+                    source="sync",
+                    user=user,
+                    forward_only=True,
+                    using=using,
                 )
-                made.append(dataclasses.replace(move, old=old, counter_id=row.pk))
+                if change is not None:
+                    made.append(
+                        dataclasses.replace(move, old=change.old_value, counter_id=counter_id)
+                    )
             if progress is not None:
                 progress(done, len(moves), move.key)
     return made
@@ -655,8 +653,6 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
 
     Shared by explain_gap and the admin's form, so both refuse the same input.
     """
-    from .issued import field_of, rows_of
-    from .models import GapExplanation
 
     using = using or counter._state.db or router.db_for_write(GapExplanation)
     if kind not in GapExplanation.Kind.values:
@@ -703,7 +699,6 @@ def explain_gap(
     Refuses numbers the counter has not issued yet and numbers that are stored
     (a stored number is not missing).
     """
-    from .models import GapExplanation
 
     last = first if last is None else last
     using = using or counter._state.db or router.db_for_write(GapExplanation)

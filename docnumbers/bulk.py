@@ -14,7 +14,7 @@ import functools
 from django.db import transaction
 from django.db.models import QuerySet
 
-from . import late
+from . import late, numbering
 from .fields import sequence_fields
 
 _original = QuerySet.bulk_create
@@ -36,7 +36,7 @@ def bulk_create(self, objs, *args, **kwargs):
         )
     with transaction.atomic(using=self.db, savepoint=False):
         for field in fields:
-            field.number_all(objs, self.db)
+            numbering.number_all(field, objs, self.db)
         created = _original(self, objs, *args, **kwargs)
         if any(field.late for field in fields):
             # Late fields on PostgreSQL: hand the prepared numbers to the COMMIT trigger.

@@ -1,36 +1,179 @@
-"""System checks that need the database. Field options are checked by the field itself.
+"""Every system check of docnumbers.
 
-Ids: docnumbers.E001-E008 and W001 come from AutoSequenceField.check;
-docnumbers.E007 is here.
+Ids: docnumbers.E001-E006, E008 and W001 check a field's declaration
+(``AutoSequenceField.check`` calls ``check_field``); E007 needs the database and
+runs with ``migrate`` and ``check --database``.
 """
 
+from __future__ import annotations
+
 from django.core import checks
-from django.db import DatabaseError, connections
+from django.core.exceptions import FieldDoesNotExist
+from django.db import DatabaseError, connections, models
+
+from . import formatting, registry
+
+
+def _label(field) -> str:
+    return f"{field.model._meta.label}.{field.name}"
+
+
+def _get_field(field, name):
+    try:
+        return field.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def check_field(field) -> list[checks.CheckMessage]:
+    """The checks of one AutoSequenceField's options."""
+    return [
+        *_check_start_at(field),
+        *_check_primary_key(field),
+        *_check_unique_with(field),
+        *_check_format(field),
+        *_check_date_field(field),
+        *_check_series_field(field),
+    ]
+
+
+def _check_start_at(field):
+    if not formatting.is_int(field.start_at):
+        yield checks.Error(
+            f"{_label(field)}: start_at must be an int, not {field.start_at!r}.",
+            hint="Write for example AutoSequenceField(start_at=1000).",
+            obj=field,
+            id="docnumbers.E002",
+        )
+
+
+def _check_primary_key(field):
+    if field.primary_key:
+        yield checks.Error(
+            f"{_label(field)}: an AutoSequenceField cannot be the primary key.",
+            hint="Keep Django's AutoField/BigAutoField as the primary key and number "
+            "another column.",
+            obj=field,
+            id="docnumbers.E003",
+        )
+
+
+def _check_unique_with(field):
+    for name in field.unique_with:
+        target = _get_field(field, name)
+        if target is None or not getattr(target, "concrete", False) or target.many_to_many:
+            choices = ", ".join(
+                f.name for f in field.model._meta.concrete_fields if f.name != field.name
+            )
+            yield checks.Error(
+                f"{_label(field)}: unique_with names {name!r}, which is not a concrete "
+                f"field of {field.model._meta.object_name}.",
+                hint=f"Name one or more of: {choices}.",
+                obj=field,
+                id="docnumbers.E001",
+            )
+        elif target.name == field.name:
+            yield checks.Error(
+                f"{_label(field)}: unique_with cannot name the field itself.",
+                hint="Name the fields whose values each get their own sequence.",
+                obj=field,
+                id="docnumbers.E001",
+            )
+
+
+def _check_format(field):
+    given = field.format_argument
+    if given is not None and not (
+        isinstance(given, formatting.Format) or (isinstance(given, str) and given)
+    ):
+        yield checks.Error(
+            f"{_label(field)}: format must be a NumberFormat code or a docnumbers.Format, "
+            f"not {given!r}.",
+            hint='Write format="invoice" or format=Format("invoice", prefix="INV-").',
+            obj=field,
+            id="docnumbers.E004",
+        )
+    if field.format_defaults is not None:
+        try:
+            field.format_defaults.validate()
+        except formatting.TemplateError as exc:
+            yield checks.Error(
+                f"{_label(field)}: the declared format {field.format_code!r} is invalid: "
+                f"{exc.message}",
+                hint="Fix the Format(...) declared on the field.",
+                obj=field,
+                id="docnumbers.E005",
+            )
+
+
+def _check_date_field(field):
+    if field.date_field is None:
+        return
+    target = _get_field(field, field.date_field)
+    if not isinstance(target, models.DateField):
+        yield checks.Error(
+            f"{_label(field)}: date_field {field.date_field!r} is not a DateField or "
+            f"DateTimeField of {field.model._meta.object_name}.",
+            hint="Name the document's date, for example date_field='issued_on'.",
+            obj=field,
+            id="docnumbers.E006",
+        )
+    elif field.format_code is None:
+        yield checks.Warning(
+            f"{_label(field)}: date_field has no effect without format.",
+            hint="Add format=... or remove date_field.",
+            obj=field,
+            id="docnumbers.W001",
+        )
+
+
+def _check_series_field(field):
+    if field.series_field is None:
+        return
+    target = _get_field(field, field.series_field)
+    related = getattr(getattr(target, "remote_field", None), "model", None)
+    if not (
+        isinstance(target, models.ForeignKey)
+        and getattr(related, "_meta", None) is not None
+        and related._meta.label == "docnumbers.NumberFormat"
+    ):
+        yield checks.Error(
+            f"{_label(field)}: series_field {field.series_field!r} is not a ForeignKey "
+            "to docnumbers.NumberFormat.",
+            hint="Add series = models.ForeignKey('docnumbers.NumberFormat', "
+            "on_delete=models.PROTECT, null=True, blank=True) and name it.",
+            obj=field,
+            id="docnumbers.E008",
+        )
+    elif field.format_code is None:
+        yield checks.Error(
+            f"{_label(field)}: series_field needs format=... to know its series.",
+            hint="Add format='<code>' to the field.",
+            obj=field,
+            id="docnumbers.E008",
+        )
 
 
 def formats_exist(app_configs=None, databases=None, **kwargs):
     """E007: a field's format code has no NumberFormat and no declared defaults."""
-    from .fields import registered_fields
     from .models import NumberFormat
 
     errors = []
     for alias in databases or ():
-        table = NumberFormat._meta.db_table
         try:
-            if table not in connections[alias].introspection.table_names():
+            if NumberFormat._meta.db_table not in connections[alias].introspection.table_names():
                 continue
             codes = set(NumberFormat.objects.using(alias).values_list("code", flat=True))
         except DatabaseError:
             continue
-        for field in registered_fields():
+        for field in registry.fields():
             if field.format_code is None or field.format_defaults is not None:
                 continue
             if field.format_code not in codes:
                 errors.append(
                     checks.Error(
-                        f"{field.model._meta.label}.{field.name}: the number format "
-                        f"{field.format_code!r} does not exist in the database {alias!r}, "
-                        "and the field declares no defaults.",
+                        f"{_label(field)}: the number format {field.format_code!r} does not "
+                        f"exist in the database {alias!r}, and the field declares no defaults.",
                         hint=(
                             f'Declare them: format=Format("{field.format_code}", prefix=...), '
                             "or add the format in the admin (Number formats)."

@@ -1,6 +1,24 @@
-"""Exceptions raised by docnumbers."""
+"""Every exception docnumbers raises, in one place."""
 
 from django.db.utils import OperationalError
+
+
+class DocnumbersError(Exception):
+    """Base class of the errors that are docnumbers' own."""
+
+
+class TemplateError(DocnumbersError, ValueError):
+    """A prefix or suffix template, or a format's settings, cannot be used.
+
+    ``code`` says which setting is wrong (``"padding"``, ``"reset"``,
+    ``"fiscal_month"``, ``"unknown_token"``, ...), so that a form can attach the
+    message to the right field.
+    """
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 class CounterLocked(OperationalError):
@@ -11,5 +29,30 @@ class CounterLocked(OperationalError):
     """
 
 
-class FormatMissing(LookupError):
+class FormatMissing(DocnumbersError, LookupError):
     """A field's format code has no active NumberFormat and no declared defaults."""
+
+
+class SeriesMismatch(DocnumbersError, ValueError):
+    """A document's series (its ``series_field``) belongs to another format code."""
+
+
+class CounterOverflow(DocnumbersError, OverflowError):
+    """A counter or an explicit number would leave the 64-bit signed range."""
+
+
+class CounterMoveRefused(DocnumbersError, ValueError):
+    """A counter move was refused: it would reissue numbers, or the counter moved meanwhile.
+
+    ``field`` names the input the refusal concerns (``"next_value"``, ``"reason"`` or
+    None for the whole request), so that a form can show it in the right place.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class AuditInputError(DocnumbersError, ValueError):
+    """A target, date or range given to the audit does not name something that exists."""

@@ -17,17 +17,17 @@ from collections.abc import Callable
 # Lazy: labels are translated when shown, and this module still needs no settings.
 from django.utils.translation import gettext_lazy as _
 
+from .exceptions import TemplateError
+
+__all__ = ["Format", "Reset", "TemplateError", "parse", "parse_period", "period_key", "render"]
+
 MAX_PADDING = 18
 MAX_TEMPLATE_LENGTH = 50
 
 
-class TemplateError(ValueError):
-    """A prefix or suffix template, or a format's settings, cannot be used."""
-
-    def __init__(self, message: str, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+def is_int(value) -> bool:
+    """Whether ``value`` is a whole number: an int, and not a bool (floats and texts are not)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class Reset:
@@ -222,7 +222,7 @@ def validate_format(
     prefix: str, suffix: str, padding: int, reset: str, fiscal_year_start_month: int = 1
 ) -> None:
     """Check a whole format; raise TemplateError naming the problem and the fix."""
-    if isinstance(padding, bool) or not isinstance(padding, int):
+    if not is_int(padding):
         raise TemplateError("Padding must be a whole number.", "padding")
     if not 0 <= padding <= MAX_PADDING:
         raise TemplateError(
@@ -284,8 +284,15 @@ def render(
     )
 
 
+# The period key is made by period_key and read back by parse_period: keep them together.
+
+
 def period_key(day: dt.date, reset: str, first_month: int = 1) -> str:
-    """Return the text that names the reset period ``day`` falls in ('' for never)."""
+    """Return the text that names the reset period ``day`` falls in ('' for never).
+
+    ``2026`` (yearly), ``2026-03`` (monthly), ``2026-03-31`` (daily),
+    ``FY2026-04`` (fiscal: the year it starts in, and its first month).
+    """
     if reset == Reset.NEVER:
         return ""
     if reset == Reset.YEARLY:
@@ -297,6 +304,26 @@ def period_key(day: dt.date, reset: str, first_month: int = 1) -> str:
     if reset == Reset.FISCAL:
         return f"FY{fiscal_year(day, first_month):04d}-{first_month:02d}"
     raise TemplateError(f"Unknown reset period {reset!r}.", "reset")
+
+
+_PERIOD_PATTERNS = [
+    (re.compile(r"(\d{4})\Z"), lambda m: dt.date(int(m[1]), 1, 1)),
+    (re.compile(r"(\d{4})-(\d{2})\Z"), lambda m: dt.date(int(m[1]), int(m[2]), 1)),
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z"), lambda m: dt.date(int(m[1]), int(m[2]), int(m[3]))),
+    (re.compile(r"FY(\d{4})-(\d{2})\Z"), lambda m: dt.date(int(m[1]), int(m[2]), 1)),
+]
+
+
+def parse_period(period: str) -> dt.date | None:
+    """The first day of the period ``period_key`` named, or None ('' or a text it never makes)."""
+    for pattern, first_day in _PERIOD_PATTERNS:
+        match = pattern.match(period or "")
+        if match:
+            try:
+                return first_day(match)
+            except ValueError:
+                return None
+    return None
 
 
 def token_table() -> list[tuple[str, str]]:

@@ -6,12 +6,11 @@ the audit commands (sync, integrity). Read-only; never writes.
 
 from __future__ import annotations
 
-import json
-
 from django.apps import apps
 from django.db.models import Max
 
 from .fields import AutoSequenceField
+from .keys import parse_scope
 
 
 def field_of(counter) -> AutoSequenceField | None:
@@ -34,7 +33,7 @@ def rows_of(counter, using=None):
     if field.format_code is not None:
         return rows.filter(**{f"{field.counter_name}_id": counter.pk})
     filters = {}
-    scope = json.loads(counter.scope) if counter.scope else {}
+    scope = parse_scope(counter.scope)
     for name in field.unique_with:
         value = scope.get(name)
         target = field.model._meta.get_field(name)

@@ -29,9 +29,8 @@ class SequenceKey:
 
     @property
     def scope_text(self) -> str:
-        if not self.scope:
-            return ""
-        return json.dumps(dict(self.scope), ensure_ascii=False, separators=(",", ":"))
+        """The scope as stored in ``Counter.scope``; ``parse_scope`` reads it back."""
+        return scope_text(self.scope)
 
     @property
     def text(self) -> str:
@@ -44,6 +43,24 @@ class SequenceKey:
         if self.period:
             text += f"@{self.period}"
         return shorten(text)
+
+
+def scope_text(scope) -> str:
+    """``{"customer":"1"}``: the stored form of a scope ('' for none)."""
+    if not scope:
+        return ""
+    return json.dumps(dict(scope), ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_scope(text: str) -> dict[str, str | None]:
+    """The scope ``scope_text`` stored, as ``{field name: value as text}`` ({} for none)."""
+    if not text:
+        return {}
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return {}
+    return values if isinstance(values, dict) else {}
 
 
 def shorten(text: str) -> str:

@@ -9,79 +9,22 @@ queued entry with everything else, so numbers stay gapless and unique.
 
 Elsewhere (SQLite, MariaDB, or a save in autocommit mode) there is no such
 hook, and the field takes its number at save time as it always does.
+
+The trigger is installed by migration 0002, whose SQL is frozen there; the
+statements that queue entries are in ``sql``.
 """
 
 from __future__ import annotations
 
 from django.db import connections
 
-from . import allocation
-
-FUNCTION_SQL = """
-CREATE OR REPLACE FUNCTION docnumbers_issue_pending() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    issued bigint;
-    digits text;
-BEGIN
-    -- Everything that needs no number comes before the counter's row lock.
-    DELETE FROM docnumbers_pendingnumber WHERE id = NEW.id;
-    UPDATE docnumbers_counter SET value = value + 1 WHERE id = NEW.counter_id
-        RETURNING value INTO issued;
-    IF NEW.display_column = '' THEN
-        EXECUTE format('UPDATE %I SET %I = $1 WHERE %I = $2::' || NEW.pk_type,
-                       NEW.table_name, NEW.number_column, NEW.pk_column)
-            USING issued, NEW.pk_value;
-    ELSE
-        digits := abs(issued)::text;
-        IF length(digits) < NEW.padding THEN
-            digits := lpad(digits, NEW.padding, '0');
-        END IF;
-        IF issued < 0 THEN
-            digits := '-' || digits;
-        END IF;
-        EXECUTE format('UPDATE %I SET %I = $1, %I = $3, %I = $4 WHERE %I = $2::' || NEW.pk_type,
-                       NEW.table_name, NEW.number_column, NEW.display_column,
-                       NEW.counter_column, NEW.pk_column)
-            USING issued, NEW.pk_value, NEW.prefix_text || digits || NEW.suffix_text,
-                  NEW.counter_id;
-    END IF;
-    RETURN NULL;
-END;
-$$;
-DROP TRIGGER IF EXISTS docnumbers_issue_pending ON docnumbers_pendingnumber;
-CREATE CONSTRAINT TRIGGER docnumbers_issue_pending
-    AFTER INSERT ON docnumbers_pendingnumber
-    DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION docnumbers_issue_pending();
-"""
-
-DROP_SQL = """
-DROP TRIGGER IF EXISTS docnumbers_issue_pending ON docnumbers_pendingnumber;
-DROP FUNCTION IF EXISTS docnumbers_issue_pending();
-"""
-
-
-def install(apps, schema_editor):
-    """Migration step: create the trigger on PostgreSQL; other backends need nothing.
-
-    The queue table is UNLOGGED: an entry lives only inside its transaction, so
-    after a crash there is nothing in it to keep, and it writes no WAL.
-    """
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE docnumbers_pendingnumber SET UNLOGGED", params=None)
-        schema_editor.execute(FUNCTION_SQL, params=None)
-
-
-def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_SQL, params=None)
+from . import allocation, sql, state
 
 
 def applies(using: str) -> bool:
     """Whether a save on ``using`` can take its number at COMMIT."""
     connection = connections[using]
-    return connection.vendor == "postgresql" and connection.in_atomic_block
+    return sql.has_commit_hook(connection) and connection.in_atomic_block
 
 
 def _target(field, instance, connection) -> dict:
@@ -112,31 +55,38 @@ def queue(instances, using: str) -> None:
     connection = connections[using]
     entries = []
     for instance in instances:
-        for field, key, series_id, prefix, suffix, padding in instance.__dict__.pop(
-            "_docnumbers_prepared", ()
-        ):
+        current = state.of(instance)
+        for prepared in current.prepared:
             entry = {
-                **_target(field, instance, connection),
-                "prefix_text": prefix,
-                "suffix_text": suffix,
-                "padding": padding,
+                **_target(prepared.field, instance, connection),
+                "prefix_text": prepared.prefix,
+                "suffix_text": prepared.suffix,
+                "padding": prepared.padding,
             }
-            entries.append((key, field.start_at, series_id, entry))
-            instance.__dict__.setdefault("_docnumbers_late", set()).add(field.name)
+            entries.append((prepared, entry))
+            current.late.add(prepared.field.name)
+        current.prepared = []
     if len(entries) == 1:
-        key, start_at, series_id, entry = entries[0]
+        prepared, entry = entries[0]
         allocation.queue_pending(
-            key, entry, start_at=start_at, number_format_id=series_id, using=using
+            prepared.key,
+            entry,
+            start_at=prepared.field.start_at,
+            number_format_id=prepared.series_id,
+            using=using,
         )
         return
     counters = {}
     rows = []
-    for key, start_at, series_id, entry in entries:
-        if key not in counters:
-            counters[key] = allocation.ensure_counter(
-                key, start_at=start_at, number_format_id=series_id, using=using
+    for prepared, entry in entries:
+        if prepared.key not in counters:
+            counters[prepared.key] = allocation.ensure_counter(
+                prepared.key,
+                start_at=prepared.field.start_at,
+                number_format_id=prepared.series_id,
+                using=using,
             )
-        rows.append(PendingNumber(counter_id=counters[key], **entry))
+        rows.append(PendingNumber(counter_id=counters[prepared.key], **entry))
     if rows:
         PendingNumber.objects.using(using).bulk_create(rows)
 
@@ -149,7 +99,8 @@ def after_save(sender, instance, created, using, raw, **kwargs):
 
 def load(instance) -> None:
     """Read the numbers the trigger wrote, once the transaction has committed."""
-    waiting = instance.__dict__.get("_docnumbers_late")
+    current = state.peek(instance)
+    waiting = current.late if current is not None else None
     if not waiting or instance.pk is None:
         return
     model = type(instance)
@@ -169,5 +120,5 @@ def load(instance) -> None:
         for column in columns:
             if column == field.attname or column.startswith(f"{field.name}_"):
                 instance.__dict__[column] = row[column]
-        instance.__dict__.setdefault("_docnumbers_issued", {})[field.name] = row[field.attname]
+        current.issued[field.name] = row[field.attname]
         waiting.discard(field.name)

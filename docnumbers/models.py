@@ -6,10 +6,54 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from . import formatting
+from . import formatting, registry
+from .exceptions import FormatMissing
+
+
+class NumberFormatQuerySet(models.QuerySet):
+    """The series of format codes: which one numbers a new document, and seeding."""
+
+    def series_of(self, code: str):
+        """The active series of ``code``, in the admin's order (the first is the default)."""
+        return self.filter(code=code, active=True).order_by("position", "pk")
+
+    def default_series(self, code: str, defaults: formatting.Format | None = None):
+        """The first active series of ``code``, created from ``defaults`` if none exists.
+
+        Raises FormatMissing, naming what to do, when every series is inactive or
+        there is none and no defaults are declared.
+        """
+        series = self.series_of(code).first()
+        if series is not None:
+            return series
+        if self.filter(code=code).exists():
+            raise FormatMissing(
+                f"Every series of the number format {code!r} is inactive; "
+                "activate one in the admin (Number formats)."
+            )
+        if defaults is None:
+            raise FormatMissing(
+                f"There is no number format with the code {code!r}. Add one in the admin "
+                f'(Number formats), or declare its defaults: format=Format("{code}", prefix=...).'
+            )
+        return self.seed(defaults)
+
+    def seed(self, defaults: formatting.Format):
+        """Create the NumberFormat declared in code, once, even with concurrent callers."""
+        try:
+            with transaction.atomic(using=self.db):
+                return self.create(seeded_for=defaults.code, active=True, **defaults.as_dict())
+        except IntegrityError:
+            series = self.filter(seeded_for=defaults.code).first()
+            if series is None or series.code != defaults.code or not series.active:
+                raise FormatMissing(
+                    f"The number format {defaults.code!r} was changed or deactivated in the "
+                    "admin; activate a series of that code."
+                ) from None
+            return series
 
 
 class NumberFormat(models.Model):
@@ -56,6 +100,8 @@ class NumberFormat(models.Model):
     #: processes seeding the same code at once cannot create two series.
     seeded_for = models.CharField(max_length=50, null=True, blank=True, unique=True, editable=False)
 
+    objects = NumberFormatQuerySet.as_manager()
+
     class Meta:
         # django-admin-sortable2 orders by the first field of Meta.ordering.
         ordering = ["position", "pk"]
@@ -100,9 +146,7 @@ class NumberFormat(models.Model):
                 if exc.code == "fiscal_month":
                     field = "fiscal_year_start_month"
                 errors[field] = ValidationError(exc.message, code=exc.code)
-        from .fields import registered_codes
-
-        codes = registered_codes()
+        codes = registry.codes()
         if self.code and self.code not in codes:
             known = ", ".join(sorted(codes)) or "none yet"
             errors["code"] = ValidationError(
@@ -166,8 +210,21 @@ class CounterChange(models.Model):
 
     counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="changes")
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    # PROTECT: the trail outlives its authors; deactivate a user instead of deleting them.
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    #: The user's name as it was at the time of the change.
+    changed_by_name = models.CharField(_("changed by (name)"), max_length=150, blank=True)
+    source = models.CharField(
+        _("source"),
+        max_length=16,
+        choices=[("admin", _("Admin")), ("sync", _("docnumbers sync")), ("code", _("Code"))],
+        default="code",
     )
     old_value = models.BigIntegerField(_("old last value"))
     new_value = models.BigIntegerField(_("new last value"))
@@ -198,8 +255,14 @@ class GapExplanation(models.Model):
     reason = models.TextField(_("reason"))
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
     )
+    #: The user's name as it was when the explanation was recorded.
+    created_by_name = models.CharField(_("recorded by (name)"), max_length=150, blank=True)
 
     class Meta:
         ordering = ["counter", "first"]
@@ -209,6 +272,11 @@ class GapExplanation(models.Model):
     def __str__(self):
         span = str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
         return f"{self.counter} {span}: {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.created_by is not None and not self.created_by_name:
+            self.created_by_name = self.created_by.get_username()
+        super().save(*args, **kwargs)
 
     def clean(self):
         if self.first is not None and self.last is not None and self.first > self.last:

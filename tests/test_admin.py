@@ -446,6 +446,7 @@ def test_set_next_value_is_recorded(mover_client, mover):
         9,
     )
     assert change.reason == "Paper invoices 2-9 written by hand"
+    assert (change.source, change.changed_by_name) == ("admin", "mover")
     entry = LogEntry.objects.get(object_id=str(counter.pk))
     assert entry.action_flag == CHANGE and entry.user == mover
     assert "from 2 to 10" in entry.get_change_message()
@@ -716,3 +717,20 @@ def test_helpers_work_without_the_mixin(rf, quote_series):
     request = rf.get("/")
     request.user = type("U", (), {"has_perm": lambda *a: True, "is_active": True})()
     assert model_admin.get_list_display(request)[0] is column
+
+
+def test_the_change_log_outlives_its_author(mover_client, mover):
+    """Deleting a user who moved a counter is refused (deactivate instead); the name stays."""
+    from django.db.models import ProtectedError
+
+    counter = invoice().invoice_number_counter
+    mover_client.post(
+        set_next_url(counter), {"next_value": 5, "reason": "Paper 2-4", "seen_value": 1}
+    )
+    with pytest.raises(ProtectedError):
+        mover.delete()
+    mover.is_active = False
+    mover.save()
+    change = CounterChange.objects.get()
+    assert (change.changed_by, change.changed_by_name) == (mover, "mover")
+    assert LogEntry.objects.filter(user=mover).exists()

@@ -161,7 +161,7 @@ def test_counter_moved_behind_by_raw_sql_is_reported_and_repaired():
     assert "moved 2 -> 4" in out
     assert Counter.objects.get().value == 4
     change = CounterChange.objects.get()
-    assert (change.old_value, change.new_value) == (2, 4)
+    assert (change.old_value, change.new_value, change.source) == (2, 4, "sync")
     assert SimpleModel.objects.create().number == 5
     assert audit_json()[0] == 0
 

@@ -1,7 +1,68 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import docnumbers.late
+
+# Frozen with this migration: do not edit. A change to the COMMIT trigger ships as a
+# new migration, so that databases migrated before it keep a history that does not move.
+FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION docnumbers_issue_pending() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    issued bigint;
+    digits text;
+BEGIN
+    -- Everything that needs no number comes before the counter's row lock.
+    DELETE FROM docnumbers_pendingnumber WHERE id = NEW.id;
+    UPDATE docnumbers_counter SET value = value + 1 WHERE id = NEW.counter_id
+        RETURNING value INTO issued;
+    IF NEW.display_column = '' THEN
+        EXECUTE format('UPDATE %I SET %I = $1 WHERE %I = $2::' || NEW.pk_type,
+                       NEW.table_name, NEW.number_column, NEW.pk_column)
+            USING issued, NEW.pk_value;
+    ELSE
+        digits := abs(issued)::text;
+        IF length(digits) < NEW.padding THEN
+            digits := lpad(digits, NEW.padding, '0');
+        END IF;
+        IF issued < 0 THEN
+            digits := '-' || digits;
+        END IF;
+        EXECUTE format('UPDATE %I SET %I = $1, %I = $3, %I = $4 WHERE %I = $2::' || NEW.pk_type,
+                       NEW.table_name, NEW.number_column, NEW.display_column,
+                       NEW.counter_column, NEW.pk_column)
+            USING issued, NEW.pk_value, NEW.prefix_text || digits || NEW.suffix_text,
+                  NEW.counter_id;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+DROP TRIGGER IF EXISTS docnumbers_issue_pending ON docnumbers_pendingnumber;
+CREATE CONSTRAINT TRIGGER docnumbers_issue_pending
+    AFTER INSERT ON docnumbers_pendingnumber
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION docnumbers_issue_pending();
+"""
+
+DROP_SQL = """
+DROP TRIGGER IF EXISTS docnumbers_issue_pending ON docnumbers_pendingnumber;
+DROP FUNCTION IF EXISTS docnumbers_issue_pending();
+"""
+
+
+def install(apps, schema_editor):
+    """Create the COMMIT trigger on PostgreSQL; other backends take numbers at save time.
+
+    The queue table is UNLOGGED: an entry lives only inside its transaction, so
+    after a crash there is nothing in it to keep, and it writes no WAL.
+    """
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE docnumbers_pendingnumber SET UNLOGGED", params=None)
+        schema_editor.execute(FUNCTION_SQL, params=None)
+
+
+def uninstall(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_SQL, params=None)
 
 
 class Migration(migrations.Migration):
@@ -32,5 +93,5 @@ class Migration(migrations.Migration):
             },
         ),
         # The deferred constraint trigger that issues pending numbers at COMMIT (PostgreSQL only).
-        migrations.RunPython(docnumbers.late.install, docnumbers.late.uninstall, elidable=False),
+        migrations.RunPython(install, uninstall, elidable=False),
     ]

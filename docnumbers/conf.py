@@ -1,0 +1,19 @@
+"""The settings docnumbers reads, each with its default: ``DOCNUMBERS_<NAME>``.
+
+Read through ``setting(name)`` at the time of use, so that ``override_settings``
+works in tests. The README's settings table lists the same names and defaults.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+DEFAULTS = {
+    #: MariaDB: seconds a transaction waits for another one creating the same counter row.
+    "CREATION_LOCK_WAIT": 50,
+}
+
+
+def setting(name: str):
+    """The value of ``DOCNUMBERS_<name>``, or its default."""
+    return getattr(settings, f"DOCNUMBERS_{name}", DEFAULTS[name])

@@ -1,0 +1,37 @@
+"""Which AutoSequenceFields the project declares, filled as model classes are created.
+
+Imports nothing of docnumbers, so that models, checks and the admin can ask
+"which fields use the format code X?" without importing the field module.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps as global_apps
+
+#: (model label, field name) -> field, for the project's models (not migration states).
+_fields: dict[tuple[str, str], object] = {}
+
+
+def add(field) -> None:
+    """Record ``field`` of a concrete model of the project (called by contribute_to_class)."""
+    _fields[field.model._meta.label, field.name] = field
+
+
+def fields() -> list:
+    """Every registered field of a model installed in the project, in a stable order."""
+    installed = set(global_apps.get_models())
+    return [
+        field
+        for key, field in sorted(_fields.items(), key=lambda item: item[0])
+        if field.model in installed
+    ]
+
+
+def fields_of_code(code: str) -> list:
+    """The registered fields whose format code is ``code``."""
+    return [f for f in fields() if getattr(f, "format_code", None) == code]
+
+
+def codes() -> set[str]:
+    """The NumberFormat codes that installed fields refer to."""
+    return {f.format_code for f in fields() if getattr(f, "format_code", None) is not None}

@@ -1,0 +1,125 @@
+"""Every SQL statement docnumbers sends by hand, named by purpose, one per dialect.
+
+A reviewer reads them here and nowhere else. ``counter_statement`` picks one by
+what the connection can do (``connection.features``), not by vendor name; where
+no statement fits (MySQL without RETURNING, a third-party backend, ``nowait``),
+``allocation`` falls back to the ORM: ``select_for_update`` then UPDATE.
+
+Counter statements create the row of a key at its first value, or move it
+under the row lock, and return ``(id, value)``. Their parameters: the six
+values of a new row (key, value, sequence, scope, period, number_format_id),
+then those of the purpose:
+
+- ``issue``: limit, count
+- ``issue_above``: limit, floor, count, floor + count (first raise the value to the floor)
+- ``issue_wrapping``: reset_value - count, start_at, count (wrap to start_at)
+
+``limit`` is the highest value that can still advance by ``count`` within 64 bits;
+a counter above it becomes NULL, which the NOT NULL column refuses, so an
+overflow is an error on every backend (SQLite would otherwise store a float).
+"""
+
+from __future__ import annotations
+
+# -- PostgreSQL and SQLite: INSERT ... ON CONFLICT (key) DO UPDATE ... RETURNING ---------------
+
+_INSERT_COUNTER = (
+    'INSERT INTO "docnumbers_counter" '
+    '("key", "value", "sequence", "scope", "period", "number_format_id") '
+    "VALUES (%s, %s, %s, %s, %s, %s) "
+)
+_CURRENT = '"docnumbers_counter"."value"'
+
+ON_CONFLICT = {
+    "issue": _INSERT_COUNTER + 'ON CONFLICT ("key") DO UPDATE SET "value" = '
+    f'CASE WHEN {_CURRENT} <= %s THEN {_CURRENT} + %s END RETURNING "id", "value"',
+    "issue_above": _INSERT_COUNTER + 'ON CONFLICT ("key") DO UPDATE SET "value" = '
+    f"CASE WHEN {_CURRENT} > %s THEN NULL WHEN {_CURRENT} > %s THEN {_CURRENT} + %s ELSE %s END "
+    'RETURNING "id", "value"',
+    "issue_wrapping": _INSERT_COUNTER + 'ON CONFLICT ("key") DO UPDATE SET "value" = '
+    f'CASE WHEN {_CURRENT} >= %s THEN %s ELSE {_CURRENT} + %s END RETURNING "id", "value"',
+}
+
+# -- MariaDB: INSERT ... ON DUPLICATE KEY UPDATE ... RETURNING ---------------------------------
+
+_INSERT_COUNTER_MY = (
+    "INSERT INTO `docnumbers_counter` "
+    "(`key`, `value`, `sequence`, `scope`, `period`, `number_format_id`) "
+    "VALUES (%s, %s, %s, %s, %s, %s) "
+)
+
+ON_DUPLICATE_KEY = {
+    "issue": _INSERT_COUNTER_MY + "ON DUPLICATE KEY UPDATE `value` = "
+    "CASE WHEN `value` <= %s THEN `value` + %s END RETURNING `id`, `value`",
+    "issue_above": _INSERT_COUNTER_MY + "ON DUPLICATE KEY UPDATE `value` = "
+    "CASE WHEN `value` > %s THEN NULL WHEN `value` > %s THEN `value` + %s ELSE %s END "
+    "RETURNING `id`, `value`",
+    "issue_wrapping": _INSERT_COUNTER_MY + "ON DUPLICATE KEY UPDATE `value` = "
+    "CASE WHEN `value` >= %s THEN %s ELSE `value` + %s END RETURNING `id`, `value`",
+}
+
+#: MariaDB: one transaction at a time creates a missing counter row (see allocation).
+GET_LOCK = "SELECT GET_LOCK(%s, %s)"
+RELEASE_LOCK = "SELECT RELEASE_LOCK(%s)"
+
+#: SQLite: read and set how long a locked database is waited for (``nowait``).
+SQLITE_BUSY_TIMEOUT = "PRAGMA busy_timeout"
+SQLITE_SET_BUSY_TIMEOUT = "PRAGMA busy_timeout = %d"
+
+# -- PostgreSQL late allocation (the COMMIT trigger itself lives in migration 0002) -----------
+
+#: A CTE ``counter(id)`` that creates the counter row if missing, without locking it.
+#: Parameters: the six values of a new row, then the key again.
+FIND_OR_MAKE_COUNTER = (
+    'WITH made AS (INSERT INTO "docnumbers_counter" '
+    '("key", "value", "sequence", "scope", "period", "number_format_id") '
+    'VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ("key") DO NOTHING RETURNING "id"), '
+    'counter AS (SELECT "id" FROM made UNION ALL '
+    'SELECT "id" FROM "docnumbers_counter" WHERE "key" = %s LIMIT 1) '
+)
+COUNTER_ID = FIND_OR_MAKE_COUNTER + 'SELECT "id" FROM counter'
+COUNTER_ID_BY_KEY = 'SELECT "id" FROM "docnumbers_counter" WHERE "key" = %s'
+#: One queue entry, its counter made if missing: the counter CTE's parameters, then the
+#: entry's values in QUEUE_COLUMNS order.
+QUEUE_COLUMNS = (
+    "table_name",
+    "pk_column",
+    "pk_type",
+    "pk_value",
+    "number_column",
+    "display_column",
+    "counter_column",
+    "prefix_text",
+    "suffix_text",
+    "padding",
+)
+QUEUE_PENDING = (
+    FIND_OR_MAKE_COUNTER
+    + 'INSERT INTO "docnumbers_pendingnumber" ("counter_id", '
+    + ", ".join(f'"{c}"' for c in QUEUE_COLUMNS)
+    + ') SELECT "id", '
+    + ", ".join(["%s"] * len(QUEUE_COLUMNS))
+    + " FROM counter"
+)
+
+
+def counter_statement(connection, purpose: str) -> str | None:
+    """The one-statement upsert for ``purpose`` on ``connection``, or None (use the ORM)."""
+    features = connection.features
+    if not (features.supports_update_conflicts and features.can_return_columns_from_insert):
+        return None
+    if features.supports_update_conflicts_with_target:
+        return ON_CONFLICT[purpose]
+    if connection.vendor == "mysql":
+        return ON_DUPLICATE_KEY[purpose]
+    return None
+
+
+def needs_creation_guard(connection) -> bool:
+    """Whether creating a counter row must be serialised (InnoDB's duplicate-key gap locks)."""
+    return connection.vendor == "mysql"
+
+
+def has_commit_hook(connection) -> bool:
+    """Whether late numbers can be taken by a deferred trigger at COMMIT (PostgreSQL)."""
+    return connection.vendor == "postgresql"
