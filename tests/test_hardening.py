@@ -56,7 +56,7 @@ def test_a_start_at_outside_64_bits_is_refused():
         next_value("far", start_at=MAX_VALUE + 1)
 
 
-NEW_YEAR_UTC = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.timezone.utc)
+NEW_YEAR_UTC = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
 
 
 def test_the_period_of_a_datetime_follows_settings_time_zone_not_the_active_one():
