@@ -171,13 +171,14 @@ class AutoSequenceField(models.BigIntegerField):
 
 
 def _add_companions(sender, **kwargs):
-    """class_prepared: give each formatted field its companion columns and constraints.
+    """class_prepared: give each field of a project model its companion columns and constraints.
 
-    At this point every field the class lists is there: a migration's state or a
-    SQLite table rebuild lists the companions itself, and they are kept as listed.
+    At this point every field the class lists is there; only missing ones are added.
     """
     meta = sender._meta
-    if meta.abstract or meta.proxy:
+    # Migration states and SQLite table rebuilds (their own Apps) list the companions
+    # and constraints they have; adding ours there would create them twice.
+    if meta.abstract or meta.proxy or meta.apps is not global_apps:
         return
     for field in [f for f in meta.local_fields if isinstance(f, AutoSequenceField)]:
         if field.format_code is not None:
