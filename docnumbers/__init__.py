@@ -11,6 +11,7 @@ from .exceptions import (
     CounterOverflow,
     DocnumbersError,
     FormatMissing,
+    NumberFrozen,
     SeriesMismatch,
     TemplateError,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DocnumbersError",
     "Format",
     "FormatMissing",
+    "NumberFrozen",
     "Reset",
     "Sequence",
     "SeriesMismatch",

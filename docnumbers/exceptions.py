@@ -37,6 +37,17 @@ class SeriesMismatch(DocnumbersError, ValueError):
     """A document's series (its ``series_field``) belongs to another format code."""
 
 
+class NumberFrozen(DocnumbersError, ValueError):
+    """A save would change what an issued number depends on (its scope, series,
+    period or the number itself); ``docnumbers.renumber`` is the audited way."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        #: (field name, message) pairs, as ``full_clean`` reports them.
+        self.problems = problems or []
+
+
 class CounterOverflow(DocnumbersError, OverflowError):
     """A counter or an explicit number would leave the 64-bit signed range."""
 

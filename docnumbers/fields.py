@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 
 from django.apps import apps as global_apps
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import class_prepared, post_save, pre_save
 
@@ -67,6 +68,36 @@ class NumberCounterField(models.ForeignKey):
         kwargs.setdefault("related_name", "+")
         kwargs.setdefault("db_index", False)
         super().__init__(to, on_delete, **kwargs)
+
+
+class NumberConstraint(models.UniqueConstraint):
+    """The unique constraint a sequence field adds, which also validates its lifecycle.
+
+    In the database it is a plain UniqueConstraint (and deconstructs as one, so
+    migrations never see the difference). In ``full_clean()`` (forms, the admin)
+    it first refuses a change of what an issued number depends on, as a
+    ValidationError on the field that changed.
+    """
+
+    def __init__(self, *args, sequence_field: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sequence_field = sequence_field
+
+    def deconstruct(self):
+        path, args, kwargs = super().deconstruct()
+        return "django.db.models.UniqueConstraint", args, kwargs
+
+    def clone(self):
+        _, args, kwargs = self.deconstruct()
+        return type(self)(*args, sequence_field=self.sequence_field, **kwargs)
+
+    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
+        field = model._meta.get_field(self.sequence_field)
+        problems = numbering.frozen_problems(field, instance, using)
+        errors = {name: message for name, message in problems if name not in (exclude or ())}
+        if errors:
+            raise ValidationError(errors)
+        super().validate(model, instance, exclude=exclude, using=using)
 
 
 def _short_name(text: str, limit: int = 60) -> str:
@@ -156,9 +187,6 @@ class AutoSequenceField(models.BigIntegerField):
             return
         if cls._meta.apps is global_apps:
             registry.add(self)
-            pre_save.connect(_remember_database, sender=cls, weak=False)
-            if self.late:
-                post_save.connect(late.after_save, sender=cls, weak=False)
         if self.late:
             setattr(cls, self.attname, _LateNumberAttribute(self))
 
@@ -170,30 +198,40 @@ class AutoSequenceField(models.BigIntegerField):
         return getattr(instance, self.attname)
 
 
-def _add_companions(sender, **kwargs):
-    """class_prepared: give each field of a project model its companion columns and constraints.
+def _prepare_model(sender, **kwargs):
+    """class_prepared: wire a project model (proxies and MTI children too) for numbering.
 
-    At this point every field the class lists is there; only missing ones are added.
+    A concrete model's formatted fields get their companion columns and every
+    field its constraints; every model whose rows carry a sequence field gets the
+    save signals. Migration states and SQLite table rebuilds (their own Apps)
+    already list their companions and constraints, and are left alone.
     """
     meta = sender._meta
-    # Migration states and SQLite table rebuilds (their own Apps) list the companions
-    # and constraints they have; adding ours there would create them twice.
-    if meta.abstract or meta.proxy or meta.apps is not global_apps:
+    if meta.abstract or meta.apps is not global_apps:
         return
-    for field in [f for f in meta.local_fields if isinstance(f, AutoSequenceField)]:
-        if field.format_code is not None:
-            present = {f.name for f in meta.local_fields}
-            if field.display_name not in present:
-                sender.add_to_class(field.display_name, NumberDisplayField())
-            if field.counter_name not in present:
-                sender.add_to_class(field.counter_name, NumberCounterField())
-            if field.late:
-                display = meta.get_field(field.display_name)
-                setattr(sender, display.attname, _LateNumberAttribute(display))
-        _add_constraints(field, sender)
+    if not meta.proxy:
+        for field in [f for f in meta.local_fields if isinstance(f, AutoSequenceField)]:
+            _add_companions(field, sender)
+            _add_constraints(field, sender)
+    if sequence_fields(sender):
+        pre_save.connect(_before_save, sender=sender, weak=False)
+        post_save.connect(_after_save, sender=sender, weak=False)
 
 
-class_prepared.connect(_add_companions)
+def _add_companions(field, cls):
+    if field.format_code is None:
+        return
+    present = {f.name for f in cls._meta.local_fields}
+    if field.display_name not in present:
+        cls.add_to_class(field.display_name, NumberDisplayField())
+    if field.counter_name not in present:
+        cls.add_to_class(field.counter_name, NumberCounterField())
+    if field.late:
+        display = cls._meta.get_field(field.display_name)
+        setattr(cls, display.attname, _LateNumberAttribute(display))
+
+
+class_prepared.connect(_prepare_model)
 
 
 def _add_constraints(field, cls):
@@ -206,18 +244,40 @@ def _add_constraints(field, cls):
         wanted.append([*field.unique_with, field.name])
     constraints = list(cls._meta.constraints)
     names = {c.name for c in constraints}
-    for fields in wanted:
+    for position, fields in enumerate(wanted):
         name = _short_name(f"{cls._meta.db_table}_{'_'.join(fields)}_uniq")
-        if name not in names:
-            constraints.append(models.UniqueConstraint(fields=fields, name=name))
+        if name in names:
+            continue
+        if position == 0:  # one constraint per field validates its lifecycle
+            constraint = NumberConstraint(fields=fields, name=name, sequence_field=field.name)
+        else:
+            constraint = models.UniqueConstraint(fields=fields, name=name)
+        constraints.append(constraint)
     cls._meta.constraints = constraints
     # Migrations read constraints only when the model's Meta declared some.
     cls._meta.original_attrs["constraints"] = constraints
 
 
-def _remember_database(sender, instance, using, raw, **kwargs):
+def _before_save(sender, instance, using, raw, update_fields=None, **kwargs):
+    """pre_save: note the database, drop numbers given back, refuse frozen changes."""
     # Field.pre_save is not told which database a save goes to; this signal is.
     instance._state.docnumbers_db = using
+    if raw:
+        return
+    for field in sequence_fields(sender):
+        numbering.settle(field, instance, using)
+        numbering.refuse_frozen_changes(field, instance, using, update_fields)
+
+
+def _after_save(sender, instance, created, using, raw, **kwargs):
+    """post_save: the row holds its numbers; late ones are queued for COMMIT."""
+    if raw:
+        return
+    fields = sequence_fields(sender)
+    for field in fields:
+        numbering.saved(field, instance)
+    if created and any(field.late for field in fields):
+        late.queue([instance], using)
 
 
 def sequence_fields(model) -> list[AutoSequenceField]:

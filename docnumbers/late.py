@@ -29,14 +29,15 @@ def applies(using: str) -> bool:
 
 def _target(field, instance, connection) -> dict:
     """Where the trigger writes: the row's table, key and columns (PendingNumber fields)."""
-    pk = type(instance)._meta.pk
-    formatted = field.format_code is not None
+    # The table that holds the field: the parent's, for a multi-table child.
     meta = field.model._meta
+    pk = meta.pk
+    formatted = field.format_code is not None
     return {
         "table_name": meta.db_table,
         "pk_column": pk.column,
         "pk_type": pk.rel_db_type(connection) if pk.is_relation else pk.db_type(connection),
-        "pk_value": str(pk.get_db_prep_value(instance.pk, connection)),
+        "pk_value": str(pk.get_db_prep_value(getattr(instance, pk.attname), connection)),
         "number_column": field.column,
         "display_column": meta.get_field(field.display_name).column if formatted else "",
         "counter_column": meta.get_field(field.counter_name).column if formatted else "",
@@ -64,7 +65,7 @@ def queue(instances, using: str) -> None:
                 "padding": prepared.padding,
             }
             entries.append((prepared, entry))
-            current.late.add(prepared.field.name)
+            current.late[prepared.field.name] = state.Mark(using)
         current.prepared = []
     if len(entries) == 1:
         prepared, entry = entries[0]
@@ -91,12 +92,6 @@ def queue(instances, using: str) -> None:
         PendingNumber.objects.using(using).bulk_create(rows)
 
 
-def after_save(sender, instance, created, using, raw, **kwargs):
-    """post_save: queue the numbers a late field prepared in pre_save."""
-    if created and not raw:
-        queue([instance], using)
-
-
 def load(instance) -> None:
     """Read the numbers the trigger wrote, once the transaction has committed."""
     current = state.peek(instance)
@@ -120,5 +115,8 @@ def load(instance) -> None:
         for column in columns:
             if column == field.attname or column.startswith(f"{field.name}_"):
                 instance.__dict__[column] = row[column]
-        current.issued[field.name] = row[field.attname]
-        waiting.discard(field.name)
+        text = row.get(field.display_name) if field.format_code is not None else None
+        current.issued[field.name] = state.Issued(
+            row[field.attname], None, None, text, pk=instance.pk
+        )
+        del waiting[field.name]

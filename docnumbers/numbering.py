@@ -15,7 +15,7 @@ from django.db import router
 from django.utils import timezone
 
 from . import allocation, formatting, late, state
-from .exceptions import SeriesMismatch
+from .exceptions import NumberFrozen, SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
 
 
@@ -88,6 +88,7 @@ class Group:
     """The instances of one sequence key in a batch."""
 
     series: object | None
+    key: SequenceKey | None = None
     #: instances without a number, in batch order.
     new: list = dataclasses.field(default_factory=list)
     #: instances with an explicit number (data imports), kept as given.
@@ -130,7 +131,7 @@ def group_by_key(field, instances, using) -> dict[SequenceKey, Group]:
         if key is None:
             key = keys[series_id, scope, period] = SequenceKey(label, series_id, scope, period)
         if key not in groups:
-            groups[key] = Group(series=series)
+            groups[key] = Group(series=series, key=key)
         groups[key].add(instance, getattr(instance, field.attname), day)
     return groups
 
@@ -144,17 +145,101 @@ def ensure_number(field, instance) -> None:
     """
     value = getattr(instance, field.attname)
     current = state.of(instance)
-    if value is not None and current.issued.get(field.name) == value:
+    if value is not None and current.number_of(field) == value:
         return
     if value is None and field.name in current.late:
         return  # queued; COMMIT writes it
     if current.is_prepared(field):
         return
     if value is None or instance._state.adding:
-        using = getattr(instance._state, "docnumbers_db", None) or router.db_for_write(
-            type(instance), instance=instance
-        )
-        number_all(field, [instance], using)
+        number_all(field, [instance], database_of(instance))
+
+
+def database_of(instance) -> str:
+    """The database a save of ``instance`` goes to (noted by the pre_save signal)."""
+    return getattr(instance._state, "docnumbers_db", None) or router.db_for_write(
+        type(instance), instance=instance
+    )
+
+
+def settle(field, instance, using) -> None:
+    """Before a save: forget the number ``instance`` holds but no longer owns.
+
+    A number taken in a transaction or savepoint that rolled back was given back;
+    a copy (its primary key cleared) is a new document; a number taken for a row
+    that was never stored, whose key has moved since, belongs to another sequence.
+    Each gets a fresh number and the text of its own key when it is saved.
+    """
+    current = state.peek(instance)
+    if instance.pk is None and _is_copy(field, instance, using):
+        _forget(field, instance, current, copy=True)
+        return
+    if current is None:
+        return
+    current.prepared = [p for p in current.prepared if p.field is not field]
+    mark = current.late.get(field.name)
+    if mark is not None and mark.status() == state.ROLLED_BACK:
+        del current.late[field.name]
+        instance._state.adding = True
+    record = current.issued.get(field.name)
+    if record is None:
+        return
+    if record.pk is not None and instance.pk != record.pk:
+        _forget(field, instance, current, copy=True)
+    elif record.given_back():
+        # The row was never stored after all: the next save inserts it.
+        instance._state.adding = True
+        if record.taken:
+            _forget(field, instance, current)
+        else:
+            del current.issued[field.name]  # an explicit number moves the counter again
+    elif record.taken and record.pk is None and _key_of(field, instance) != record.key:
+        _forget(field, instance, current)
+
+
+def _is_copy(field, instance, using) -> bool:
+    """Whether a new ``instance`` (no primary key) is a copy of a stored document.
+
+    Its primary key was cleared (Django still says it is not adding), or it
+    carries the number and text of a document that is stored.
+    """
+    if not instance._state.adding:
+        return True
+    if field.format_code is None or getattr(instance, field.attname) is None:
+        return False
+    text = getattr(instance, field.display_name)
+    if text is None:
+        return False
+    scope = {
+        f.attname: getattr(instance, f.attname)
+        for f in dependencies(field)[: len(field.unique_with)]
+    }
+    rows = field.model._base_manager.using(using).filter(**{field.display_name: text}, **scope)
+    return rows.exists()
+
+
+def _forget(field, instance, current, copy=False) -> None:
+    """Clear a number (and its text and counter) that ``instance`` does not own."""
+    record = current.issued.pop(field.name, None) if current is not None else None
+    value = getattr(instance, field.attname)
+    if copy or (record is not None and value == record.number):
+        setattr(instance, field.attname, None)
+    if field.format_code is not None:
+        setattr(instance, field.display_name, None)
+        setattr(instance, f"{field.counter_name}_id", None)
+
+
+def _key_of(field, instance) -> SequenceKey:
+    (key,) = group_by_key(field, [instance], database_of(instance))
+    return key
+
+
+def saved(field, instance) -> None:
+    """After a save: the row ``instance.pk`` now holds the number we issued."""
+    current = state.peek(instance)
+    record = current.issued.get(field.name) if current is not None else None
+    if record is not None and record.pk is None:
+        record.pk = instance.pk
 
 
 def number_all(field, instances, using) -> None:
@@ -166,6 +251,8 @@ def number_all(field, instances, using) -> None:
     are only prepared: ``late.queue`` hands them to the COMMIT trigger.
     """
     deferred = field.late and late.applies(using)
+    for instance in instances:
+        settle(field, instance, using)
     groups = group_by_key(field, instances, using)
     # A fixed order of keys, so that two batches never wait for each other's locks.
     for key in sorted(groups, key=lambda k: k.text):
@@ -186,7 +273,7 @@ def number_all(field, instances, using) -> None:
         first = last - len(new) + 1
         for offset, instance in enumerate(new):
             setattr(instance, field.attname, first + offset)
-        _record(field, group, new + group.explicit, counter_id)
+        _record(field, group, new, counter_id, using)
 
 
 def _prepare_late(field, key, group: Group) -> None:
@@ -205,20 +292,148 @@ def _prepare_late(field, key, group: Group) -> None:
         state.of(instance).prepared.append(prepared)
 
 
-def _record(field, group: Group, instances, counter_id) -> None:
-    """Remember the numbers as issued and fill in the text and counter of formatted fields."""
+def _record(field, group: Group, new, counter_id, using) -> None:
+    """Remember the numbers as issued and fill in the text and counter of formatted fields.
+
+    A number taken now always gets the text of its own key; an explicit number
+    (a data import) keeps a text given with it.
+    """
     fmt = group.series.as_format() if group.series is not None else None
+    mark = state.Mark(using)
     parts = {}  # day -> rendered (prefix, suffix)
-    for instance in instances:
+    fresh = {id(instance) for instance in new}
+    for instance in new + group.explicit:
         number = instance.__dict__[field.attname]
-        state.of(instance).issued[field.name] = number
-        if fmt is None:
-            continue
-        setattr(instance, f"{field.counter_name}_id", counter_id)
-        if getattr(instance, field.display_name) is None:
-            day = group.days[id(instance)]
-            if day not in parts:
-                parts[day] = fmt.render_parts(day)
-            prefix, suffix = parts[day]
-            text = prefix + formatting.render_number(number, fmt.padding) + suffix
-            setattr(instance, field.display_name, text)
+        text = None
+        if fmt is not None:
+            setattr(instance, f"{field.counter_name}_id", counter_id)
+            text = getattr(instance, field.display_name)
+            if text is None or id(instance) in fresh:
+                day = group.days[id(instance)]
+                if day not in parts:
+                    parts[day] = fmt.render_parts(day)
+                prefix, suffix = parts[day]
+                text = prefix + formatting.render_number(number, fmt.padding) + suffix
+                setattr(instance, field.display_name, text)
+        taken = id(instance) in fresh
+        record = state.Issued(number, mark, group.key, text, taken=taken)
+        state.of(instance).issued[field.name] = record
+
+
+# -- what an issued number depends on is frozen ---------------------------------------------
+
+RENUMBER_HINT = "To move the document to another sequence, use docnumbers.renumber()."
+
+
+def dependencies(field) -> list:
+    """The model fields an issued number depends on: scope, series, date."""
+    meta = field.model._meta
+    names = [*field.unique_with]
+    if field.format_code is not None:
+        names += [n for n in (field.series_field, field.date_field) if n]
+    return [meta.get_field(name) for name in names]
+
+
+def refuse_frozen_changes(field, instance, using, update_fields=None) -> None:
+    """Raise NumberFrozen when this save would change what the issued number depends on."""
+    problems = frozen_problems(field, instance, using, update_fields)
+    if problems:
+        text = " ".join(message for _, message in problems)
+        raise NumberFrozen(f"{field.model._meta.label}.{field.name}: {text}", problems)
+
+
+def frozen_problems(field, instance, using, update_fields=None) -> list[tuple[str, str]]:
+    """(field name, message) for each change the stored row forbids; [] when none.
+
+    Reads the stored row (one query) only for a saved document whose number is
+    issued; during ``renumber`` nothing is refused.
+    """
+    current = state.peek(instance)
+    if instance._state.adding or instance.pk is None or (current and current.renumbering):
+        return []
+    watched = [field, *dependencies(field)]
+    if update_fields is not None:
+        watched = [f for f in watched if f.name in update_fields or f.attname in update_fields]
+    if not watched:
+        return []
+    columns = [f.attname for f in [field, *dependencies(field)]]
+    if field.format_code is not None:
+        columns.append(field.display_name)
+    manager = field.model._base_manager.using(using)
+    row = manager.filter(pk=getattr(instance, field.model._meta.pk.attname)).values(*columns)
+    row = row.first()
+    if row is None or row[field.attname] is None:
+        return []  # not stored yet, or a late number COMMIT has not written
+    label = row.get(field.display_name) or str(row[field.attname])
+    return [
+        problem
+        for changed in watched
+        if (problem := _problem(field, changed, instance, row, label, using)) is not None
+    ]
+
+
+def _problem(field, changed, instance, row, label, using):
+    old, new = row[changed.attname], getattr(instance, changed.attname)
+    if changed is field:
+        if new == old:
+            return None
+        return (
+            field.name,
+            f"{label} is this document's number; it cannot be changed or "
+            f"cleared by hand. {RENUMBER_HINT}",
+        )
+    if changed.to_python(old) == changed.to_python(new):
+        return None
+    name = changed.verbose_name
+    if changed.name == field.date_field:
+        return _date_problem(field, changed, instance, row, label, using)
+    if changed.name == field.series_field:
+        return (
+            changed.name,
+            f"{label} was issued by the series {_describe(changed, old, using)}; "
+            f"the {name} can no longer change. {RENUMBER_HINT}",
+        )
+    return (
+        changed.name,
+        f"{label} is numbered in the sequence of {_describe(changed, old, using)}; "
+        f"the {name} can no longer change. {RENUMBER_HINT}",
+    )
+
+
+def _date_problem(field, changed, instance, row, label, using):
+    """A date may move inside the number's period, as long as its text stays true."""
+    series_id = None
+    if field.series_field:
+        series_id = row[field.model._meta.get_field(field.series_field).attname]
+    formats = _number_formats(using)
+    if series_id is not None:
+        series = formats.get(pk=series_id)
+    else:
+        series = formats.default_series(field.format_code, field.format_defaults)
+    fmt = series.as_format()
+    old_day = local_date(changed.to_python(row[changed.attname]))
+    new_day = local_date(changed.to_python(getattr(instance, changed.attname)))
+    if old_day is not None and new_day is not None:
+        same_period = fmt.period(old_day) == fmt.period(new_day)
+        if same_period and fmt.render_parts(old_day) == fmt.render_parts(new_day):
+            return None
+    elif old_day == new_day:
+        return None
+    when = old_day.isoformat() if old_day is not None else "its date"
+    return (
+        changed.name,
+        f"{label} is numbered for the period of {when}; the {changed.verbose_name} can "
+        f"only move to a day that keeps that number true. {RENUMBER_HINT}",
+    )
+
+
+def _describe(model_field, value, using) -> str:
+    """What a stored value was, for people: a related object's str(), else the value."""
+    if value is None:
+        return "(none)"
+    related = getattr(model_field, "related_model", None)
+    if related is not None:
+        obj = related._base_manager.using(using).filter(pk=value).first()
+        if obj is not None:
+            return str(obj)
+    return str(value)

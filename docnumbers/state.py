@@ -3,13 +3,66 @@
 One object per instance, in ``instance.__dict__`` (so it is copied and pickled
 with the instance, and never becomes a model attribute). ``numbering`` writes
 it, ``late`` reads the prepared entries and records what COMMIT will fill in.
+
+A number taken in a transaction that rolled back is not this document's number
+any more: every record carries the ``Mark`` of the transaction that made it, so
+a later save can tell "still mine" (committed, or the same transaction is still
+open) from "given back" (rolled back, a savepoint included).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from django.db import connections, transaction
+
 _ATTRIBUTE = "_docnumbers_state"
+
+LIVE, COMMITTED, ROLLED_BACK = "live", "committed", "rolled back"
+
+
+class Mark:
+    """Stands for the transaction (or savepoint) a number was taken in."""
+
+    __slots__ = ("using", "committed", "__weakref__")
+
+    def __init__(self, using: str):
+        self.using = using
+        self.committed = False
+        # Runs at once in autocommit mode; dropped with a rolled-back savepoint.
+        transaction.on_commit(self._commit, using=using)
+
+    def _commit(self):
+        self.committed = True
+
+    def status(self) -> str:
+        """COMMITTED, LIVE (its transaction is still open) or ROLLED_BACK."""
+        if self.committed:
+            return COMMITTED
+        # Django keeps the callbacks of the open transaction and its savepoints
+        # here, and drops those of whatever rolls back.
+        pending = connections[self.using].run_on_commit
+        for entry in reversed(pending):
+            if entry[1] == self._commit:
+                return LIVE
+        return ROLLED_BACK
+
+
+@dataclasses.dataclass
+class Issued:
+    """A number docnumbers gave an instance: where from, and what it read as."""
+
+    number: int
+    mark: Mark | None
+    key: object = None
+    text: str | None = None
+    #: The primary key of the row that stored it, once saved.
+    pk: object = None
+    #: Taken from the counter (False: an explicit number, kept as given).
+    taken: bool = True
+
+    def given_back(self) -> bool:
+        return self.mark is not None and self.mark.status() == ROLLED_BACK
 
 
 @dataclasses.dataclass
@@ -29,14 +82,20 @@ class State:
     """Per instance: the numbers docnumbers issued, and late numbers not yet issued."""
 
     #: field name -> the number docnumbers issued (or kept, for explicit values).
-    issued: dict[str, int] = dataclasses.field(default_factory=dict)
+    issued: dict[str, Issued] = dataclasses.field(default_factory=dict)
     #: late numbers prepared in pre_save, queued after the INSERT.
     prepared: list[Prepared] = dataclasses.field(default_factory=list)
-    #: names of late fields whose number the COMMIT trigger writes.
-    late: set[str] = dataclasses.field(default_factory=set)
+    #: late field name -> the transaction whose COMMIT writes its number.
+    late: dict[str, Mark] = dataclasses.field(default_factory=dict)
+    #: set by ``renumber``: the next save may change what the number depends on.
+    renumbering: bool = False
 
     def is_prepared(self, field) -> bool:
         return any(p.field is field for p in self.prepared)
+
+    def number_of(self, field) -> int | None:
+        record = self.issued.get(field.name)
+        return record.number if record is not None else None
 
 
 def of(instance) -> State:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.template import Context, Template
 from django.utils import timezone
 
-from docnumbers import FormatMissing
+from docnumbers import FormatMissing, NumberFrozen
 from docnumbers.models import Counter, NumberFormat
 from tests.testapp.models import Customer, CustomerDocument, Invoice, Order, Quote, Ticket
 
@@ -99,12 +99,26 @@ def test_issued_numbers_never_change_when_the_format_changes():
     ]
 
 
-def test_resaving_keeps_number_and_text_even_if_the_date_changes():
+def test_a_date_that_moves_the_number_to_another_period_is_refused():
+    """INV-2026-0001 must not end up on a 2027 invoice (#11): the save is refused."""
     inv = invoice(D(2026, 3, 14))
     inv.issued_on = D(2027, 1, 1)
+    with pytest.raises(NumberFrozen, match="INV-2026-0001 is numbered for the period of 2026"):
+        inv.save()
+    inv.refresh_from_db()
+    assert (inv.issued_on, inv.invoice_number_display) == (D(2026, 3, 14), "INV-2026-0001")
+
+
+def test_a_date_inside_the_same_period_may_change():
+    inv = invoice(D(2026, 3, 14))
+    inv.issued_on = D(2026, 11, 2)
     inv.save()
     inv.refresh_from_db()
-    assert (inv.invoice_number, inv.invoice_number_display) == (1, "INV-2026-0001")
+    assert (inv.issued_on, inv.invoice_number, inv.invoice_number_display) == (
+        D(2026, 11, 2),
+        1,
+        "INV-2026-0001",
+    )
 
 
 def test_find_a_document_by_its_formatted_number():
@@ -146,10 +160,10 @@ def test_database_refuses_two_equal_formatted_numbers_in_a_scope_across_periods(
     CustomerDocument.objects.create(customer=acme, issued_on=D(2026, 1, 1))
     # Another customer may read the same; the same customer never.
     CustomerDocument.objects.create(customer=globex, issued_on=D(2026, 1, 1))
+    later = CustomerDocument.objects.create(customer=acme, issued_on=D(2027, 1, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
-        CustomerDocument.objects.create(
-            customer=acme, issued_on=D(2027, 1, 1), number=1, number_display="C-2026-001"
-        )
+        # Past docnumbers (an UPDATE by hand): the database itself refuses the text.
+        CustomerDocument.objects.filter(pk=later.pk).update(number_display="C-2026-001")
 
 
 def test_declared_defaults_create_the_format_without_any_admin_step():

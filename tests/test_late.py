@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
+from docnumbers import NumberFrozen
 from docnumbers.models import PendingNumber
 from tests.testapp.models import LateInvoice, LateTicket
 
@@ -70,11 +71,14 @@ def test_saving_again_before_and_after_commit_keeps_the_number():
     with transaction.atomic():
         doc = LateInvoice.objects.create(issued_on=D)
         doc.save()
-    doc.issued_on = dt.date(2027, 1, 1)
+    doc.issued_on = dt.date(2026, 12, 1)
     doc.save()
     stored = LateInvoice.objects.get(pk=doc.pk)
     assert (stored.number, stored.number_display) == (1, "L-2026-0001")
     assert LateInvoice.objects.count() == 1
+    doc.issued_on = dt.date(2027, 1, 1)
+    with pytest.raises(NumberFrozen):
+        doc.save()
 
 
 def test_autocommit_save_takes_its_number_at_once():

@@ -1,0 +1,239 @@
+"""A document's whole life: retries, copies, edits of what its number depends on (#11).
+
+Every test is written from the user's side and runs on SQLite, PostgreSQL and MariaDB.
+"""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.forms import modelform_factory
+
+from docnumbers import NumberFrozen
+from docnumbers.models import Counter, NumberFormat
+from tests.testapp.models import (
+    Customer,
+    CustomerDocument,
+    Invoice,
+    LateInvoice,
+    LateTicket,
+    PerNameModel,
+    Quote,
+    SimpleModel,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+D = dt.date
+
+
+class Boom(Exception):
+    pass
+
+
+def rolled_back(save):
+    """Run ``save`` in a transaction that rolls back."""
+    with pytest.raises(Boom):
+        with transaction.atomic():
+            save()
+            raise Boom
+
+
+# -- retries ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clear", [False, True], ids=["as-is", "number-cleared"])
+def test_saving_again_after_a_rollback_takes_a_fresh_number_of_its_own_period(clear):
+    doc = Invoice(issued_on=D(2026, 12, 30))
+    rolled_back(doc.save)
+    doc.issued_on = D(2027, 1, 2)  # the user corrects the date
+    if clear:
+        doc.invoice_number = None
+    with transaction.atomic():
+        doc.save()
+    stored = Invoice.objects.get(pk=doc.pk)
+    assert (stored.invoice_number, stored.invoice_number_display) == (1, "INV-2027-0001")
+    # The 2026 number was given back: the real first invoice of 2026 gets it.
+    first_2026 = Invoice.objects.create(issued_on=D(2026, 12, 31))
+    assert first_2026.invoice_number_display == "INV-2026-0001"
+
+
+def test_saving_again_in_the_same_period_after_a_rollback_gets_the_number_again():
+    doc = Invoice(issued_on=D(2026, 5, 1))
+    rolled_back(doc.save)
+    with transaction.atomic():
+        doc.save()
+    assert Invoice.objects.get(pk=doc.pk).invoice_number_display == "INV-2026-0001"
+    assert Invoice.objects.create(issued_on=D(2026, 5, 2)).invoice_number == 2
+
+
+def test_a_late_number_is_taken_again_after_a_rollback():
+    doc = LateInvoice(issued_on=D(2026, 5, 1))
+    rolled_back(doc.save)
+    with transaction.atomic():
+        doc.save()
+    stored = LateInvoice.objects.get(pk=doc.pk)
+    assert (stored.number, stored.number_display) == (1, "L-2026-0001")
+    ticket = LateTicket(queue="a")
+    rolled_back(ticket.save)
+    with transaction.atomic():
+        ticket.save()
+    assert LateTicket.objects.get(pk=ticket.pk).number == 1
+
+
+def test_a_savepoint_that_rolls_back_gives_its_number_back():
+    with transaction.atomic():
+        doc = Invoice(issued_on=D(2026, 5, 1))
+        with pytest.raises(Boom):
+            with transaction.atomic():
+                doc.save()
+                raise Boom
+        doc.issued_on = D(2027, 5, 1)
+        doc.save()
+        other = Invoice.objects.create(issued_on=D(2026, 5, 2))
+    assert Invoice.objects.get(pk=doc.pk).invoice_number_display == "INV-2027-0001"
+    assert Invoice.objects.get(pk=other.pk).invoice_number_display == "INV-2026-0001"
+
+
+def test_a_failed_insert_in_autocommit_is_saved_again_with_a_true_number():
+    doc = Invoice(issued_on=D(2026, 5, 1), customer_id=987654)  # no such customer
+    with pytest.raises(IntegrityError):
+        doc.save()
+    doc.customer = Customer.objects.create(name="ACME")
+    doc.save()
+    stored = Invoice.objects.get(pk=doc.pk)
+    assert stored.invoice_number_display == f"INV-2026-{stored.invoice_number:04d}"
+    assert Invoice.objects.create(issued_on=D(2026, 5, 2)).invoice_number == (
+        stored.invoice_number + 1
+    )
+
+
+def test_a_failed_insert_in_autocommit_whose_date_then_moves_gets_the_new_period():
+    doc = Invoice(issued_on=D(2026, 5, 1), customer_id=987654)
+    with pytest.raises(IntegrityError):
+        doc.save()
+    doc.customer = Customer.objects.create(name="ACME")
+    doc.issued_on = D(2027, 5, 1)
+    doc.save()
+    assert Invoice.objects.get(pk=doc.pk).invoice_number_display == "INV-2027-0001"
+
+
+def test_an_explicit_number_is_kept_when_saved_again_after_a_rollback():
+    doc = SimpleModel(number=41)
+    rolled_back(doc.save)
+    with transaction.atomic():
+        doc.save()
+    assert SimpleModel.objects.get(pk=doc.pk).number == 41
+    assert SimpleModel.objects.create().number == 42
+
+
+# -- copies ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("clear", [False, True], ids=["as-is", "number-cleared"])
+def test_a_copy_gets_a_fresh_number_and_its_own_text(clear):
+    original = Invoice.objects.create(issued_on=D(2026, 5, 1))
+    copy = Invoice.objects.get(pk=original.pk)
+    copy.pk = None
+    copy._state.adding = True
+    if clear:
+        copy.invoice_number = None
+    copy.save()
+    assert (copy.invoice_number, copy.invoice_number_display) == (2, "INV-2026-0002")
+    original.refresh_from_db()
+    assert original.invoice_number_display == "INV-2026-0001"
+
+
+def test_a_copy_of_the_same_python_object_gets_a_fresh_number():
+    doc = CustomerDocument.objects.create(
+        customer=Customer.objects.create(name="ACME"), issued_on=D(2026, 1, 5)
+    )
+    doc.pk = None
+    doc.save()
+    assert (doc.number, doc.number_display) == (2, "C-2026-002")
+    assert CustomerDocument.objects.count() == 2
+
+
+# -- what the number depends on is frozen ----------------------------------------------------
+
+
+@pytest.fixture
+def acme_doc():
+    acme, globex = Customer.objects.create(name="ACME Ltd"), Customer.objects.create(name="Globex")
+    return CustomerDocument.objects.create(customer=acme, issued_on=D(2026, 3, 1)), globex
+
+
+def test_moving_a_document_to_another_customer_is_refused(acme_doc):
+    doc, globex = acme_doc
+    doc.customer = globex
+    with pytest.raises(NumberFrozen, match="C-2026-001 is numbered in the sequence of ACME Ltd"):
+        doc.save()
+    with pytest.raises(NumberFrozen):
+        doc.save(update_fields=["customer"])
+    assert CustomerDocument.objects.get(pk=doc.pk).customer.name == "ACME Ltd"
+    # Globex's first document is still its number 1.
+    first = CustomerDocument.objects.create(customer=globex, issued_on=D(2026, 3, 2))
+    assert first.number_display == "C-2026-001"
+
+
+def test_full_clean_and_forms_name_the_field_that_can_no_longer_change(acme_doc):
+    doc, globex = acme_doc
+    doc.customer = globex
+    with pytest.raises(ValidationError) as caught:
+        doc.full_clean()
+    assert "customer" in caught.value.message_dict
+    assert "ACME Ltd" in caught.value.message_dict["customer"][0]
+    Form = modelform_factory(CustomerDocument, fields=["customer", "issued_on"])
+    form = Form(
+        data={"customer": globex.pk, "issued_on": "2026-03-01"},
+        instance=CustomerDocument.objects.get(pk=doc.pk),
+    )
+    assert not form.is_valid()
+    assert "can no longer change" in form.errors["customer"][0]
+
+
+def test_update_fields_that_leave_the_dependencies_alone_are_fine(acme_doc):
+    doc, globex = acme_doc
+    doc.customer = globex
+    doc.save(update_fields=["issued_on"])  # the customer change is not written
+    assert CustomerDocument.objects.get(pk=doc.pk).customer.name == "ACME Ltd"
+
+
+def test_a_plain_per_scope_number_keeps_its_scope():
+    doc = PerNameModel.objects.create(name="north")
+    doc.name = "south"
+    with pytest.raises(NumberFrozen):
+        doc.save()
+    assert PerNameModel.objects.create(name="south").number == 1
+
+
+def test_the_number_itself_cannot_be_changed_or_cleared_by_hand():
+    doc = Invoice.objects.create(issued_on=D(2026, 5, 1))
+    doc.invoice_number = 7
+    with pytest.raises(NumberFrozen, match="INV-2026-0001 is this document's number"):
+        doc.save()
+    doc.invoice_number = None
+    with pytest.raises(NumberFrozen):
+        doc.save()
+    plain = SimpleModel.objects.create()
+    plain.number = 99
+    with pytest.raises(NumberFrozen):
+        plain.save()
+
+
+def test_the_series_cannot_change_once_the_number_is_issued():
+    std = NumberFormat.objects.create(code="quote", name="Standard", prefix="Q-")
+    exp = NumberFormat.objects.create(code="quote", name="Export", prefix="QX-", position=1)
+    quote = Quote.objects.create(series=std)
+    quote.series = exp
+    with pytest.raises(NumberFrozen, match="was issued by the series"):
+        quote.save()
+    assert Quote.objects.get(pk=quote.pk).number_display == "Q-0001"
+
+
+def test_other_fields_still_save_normally(acme_doc):
+    doc, _ = acme_doc
+    doc.issued_on = D(2026, 9, 9)  # same year: same period, same text
+    doc.save()
+    assert Counter.objects.count() == 1
