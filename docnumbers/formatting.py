@@ -218,12 +218,20 @@ class Format:
         return dataclasses.asdict(self)
 
 
+def is_whole_number(value) -> bool:
+    """An int, and not a bool: floats (4.0), texts ("4") and True are refused."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def validate_format(
     prefix: str, suffix: str, padding: int, reset: str, fiscal_year_start_month: int = 1
 ) -> None:
     """Check a whole format; raise TemplateError naming the problem and the fix."""
-    if isinstance(padding, bool) or not isinstance(padding, int):
-        raise TemplateError("Padding must be a whole number.", "padding")
+    if not is_whole_number(padding):
+        raise TemplateError(
+            f"Padding must be a whole number (an int from 0 to {MAX_PADDING}), not {padding!r}.",
+            "padding",
+        )
     if not 0 <= padding <= MAX_PADDING:
         raise TemplateError(
             f"Padding must be between 0 and {MAX_PADDING} digits, not {padding}.", "padding"
@@ -232,9 +240,11 @@ def validate_format(
         raise TemplateError(
             f"Unknown reset period {reset!r}; choose one of {', '.join(Reset.ALL)}.", "reset"
         )
-    if isinstance(fiscal_year_start_month, bool) or fiscal_year_start_month not in range(1, 13):
+    # Not ``in range(1, 13)``: 4.0 is in it, and would then break period().
+    if not is_whole_number(fiscal_year_start_month) or not 1 <= fiscal_year_start_month <= 12:
         raise TemplateError(
-            f"The fiscal year's first month must be 1 to 12, not {fiscal_year_start_month!r}.",
+            "The fiscal year's first month must be a whole number from 1 to 12 "
+            f"(an int: 4 for April), not {fiscal_year_start_month!r}.",
             "fiscal_month",
         )
     used = tokens_in(prefix) | tokens_in(suffix)
