@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, router, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from . import allocation, registry
@@ -651,6 +652,13 @@ def apply_moves(
 def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=None) -> None:
     """Raise AuditInputError unless ``first``..``last`` of ``counter`` can be explained.
 
+    Only numbers the counter issued and no row stores can be missing: none above
+    the counter's value, and, for a field's counter, none below its first value
+    (the field's ``start_at``, or the lowest stored number when an import stored
+    one below it: the audit reports the numbers between as missing). A counter of
+    the function API (``next_value``, ``get_next_value``) does not record the
+    first value it was given, so only the upper bound applies to it.
+
     Shared by explain_gap and the admin's form, so both refuse the same input.
     """
 
@@ -671,6 +679,21 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
     rows = rows_of(counter, using)
     if rows is not None:
         field = field_of(counter)
+        start = field.start_at
+        if first < start:
+            lowest = rows.aggregate(lowest=Min(field.attname))["lowest"]
+            if lowest is not None:
+                start = min(start, lowest)
+        if first < start:
+            issued = (
+                f"Explain numbers from {start} to {counter.value}."
+                if counter.value >= start
+                else "It has issued no number yet."
+            )
+            raise AuditInputError(
+                f"{counter.key} starts at {start}: {first} was never issued, "
+                f"so it cannot be missing. {issued}"
+            )
         stored = (
             rows.filter(**{f"{field.attname}__range": (first, last)})
             .order_by(field.attname)
@@ -696,8 +719,8 @@ def explain_gap(
 ):
     """Record why the numbers ``first``..``last`` of ``counter`` are missing; return the record.
 
-    Refuses numbers the counter has not issued yet and numbers that are stored
-    (a stored number is not missing).
+    Refuses numbers the counter never issued (see check_gap) and numbers that
+    are stored (a stored number is not missing).
     """
 
     last = first if last is None else last

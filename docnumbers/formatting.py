@@ -223,7 +223,10 @@ def validate_format(
 ) -> None:
     """Check a whole format; raise TemplateError naming the problem and the fix."""
     if not is_int(padding):
-        raise TemplateError("Padding must be a whole number.", "padding")
+        raise TemplateError(
+            f"Padding must be a whole number (an int from 0 to {MAX_PADDING}), not {padding!r}.",
+            "padding",
+        )
     if not 0 <= padding <= MAX_PADDING:
         raise TemplateError(
             f"Padding must be between 0 and {MAX_PADDING} digits, not {padding}.", "padding"
@@ -232,9 +235,11 @@ def validate_format(
         raise TemplateError(
             f"Unknown reset period {reset!r}; choose one of {', '.join(Reset.ALL)}.", "reset"
         )
-    if isinstance(fiscal_year_start_month, bool) or fiscal_year_start_month not in range(1, 13):
+    # Not ``in range(1, 13)``: 4.0 is in it, and would then break period().
+    if not is_int(fiscal_year_start_month) or not 1 <= fiscal_year_start_month <= 12:
         raise TemplateError(
-            f"The fiscal year's first month must be 1 to 12, not {fiscal_year_start_month!r}.",
+            "The fiscal year's first month must be a whole number from 1 to 12 "
+            f"(an int: 4 for April), not {fiscal_year_start_month!r}.",
             "fiscal_month",
         )
     used = tokens_in(prefix) | tokens_in(suffix)

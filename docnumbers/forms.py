@@ -3,7 +3,24 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+#: The next values a counter can take: it stores the next value minus one in a
+#: 64-bit column (Counter.value), and must still be able to issue that value.
+LOWEST_NEXT_VALUE = -models.BigIntegerField.MAX_BIGINT
+HIGHEST_NEXT_VALUE = models.BigIntegerField.MAX_BIGINT
+
+
+def validate_next_value(value):
+    """Refuse a next value the counter column cannot hold, with one message for both ends."""
+    if not LOWEST_NEXT_VALUE <= value <= HIGHEST_NEXT_VALUE:
+        raise ValidationError(
+            _("Enter a whole number between %(lowest)s and %(highest)s."),
+            code="out_of_range",
+            params={"lowest": LOWEST_NEXT_VALUE, "highest": HIGHEST_NEXT_VALUE},
+        )
 
 
 class SetNextValueForm(forms.Form):
@@ -16,6 +33,7 @@ class SetNextValueForm(forms.Form):
     next_value = forms.IntegerField(
         label=_("Next value"),
         help_text=_("The number the next document of this counter gets."),
+        validators=[validate_next_value],
     )
     reason = forms.CharField(
         label=_("Reason"),

@@ -131,6 +131,16 @@ class NumberFormat(models.Model):
         except formatting.TemplateError:
             return "?"
 
+    def clean_fields(self, exclude=None):
+        # Django's IntegerField would quietly turn 4.5 into 4 and True into 1 here.
+        # Left as given, they are refused by clean(), with Format.validate's message.
+        not_ints = {
+            name
+            for name in ("padding", "fiscal_year_start_month")
+            if isinstance(getattr(self, name), (bool, float))
+        }
+        super().clean_fields(exclude=set(exclude or ()) | not_ints)
+
     def clean(self):
         errors = {}
         for name in ("prefix", "suffix"):

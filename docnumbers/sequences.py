@@ -1,7 +1,11 @@
 """The django-sequences API, so that its users switch by changing one import.
 
 ``from sequences import get_next_value`` becomes ``from docnumbers import get_next_value``;
-names, signatures and semantics are the same (values live in docnumbers' counter table).
+names, signatures and semantics are those django-sequences documents (values live in
+docnumbers' counter table). The differences, on purpose, are listed in the README
+("Numbers without a field"): a batch of 0 does not start a sequence, a negative batch
+and arguments that are not ints are refused, ``delete`` keeps a sequence with an audit
+history and refuses a field's counter.
 """
 
 from __future__ import annotations
@@ -9,11 +13,19 @@ from __future__ import annotations
 from . import allocation
 
 
-def _check_reset(initial_value, reset_value):
-    if reset_value is not None and not initial_value < reset_value:
-        raise ValueError(
-            f"reset_value ({reset_value}) must be greater than initial_value ({initial_value})."
-        )
+def _check_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {value!r}.")
+
+
+def _check_values(initial_value, reset_value=None):
+    _check_int("initial_value", initial_value)
+    if reset_value is not None:
+        _check_int("reset_value", reset_value)
+        if not initial_value < reset_value:
+            raise ValueError(
+                f"reset_value ({reset_value}) must be greater than initial_value ({initial_value})."
+            )
 
 
 def get_last_value(sequence_name="default", *, using=None):
@@ -24,8 +36,11 @@ def get_last_value(sequence_name="default", *, using=None):
 def get_next_value(
     sequence_name="default", initial_value=1, reset_value=None, *, nowait=False, using=None
 ):
-    """Return the next value of a sequence; ``reset_value`` (exclusive) wraps to initial_value."""
-    _check_reset(initial_value, reset_value)
+    """Return the next value of a sequence (``initial_value`` for a new one).
+
+    When the value would reach ``reset_value`` (exclusive), it is ``initial_value`` again.
+    """
+    _check_values(initial_value, reset_value)
     return allocation.take(
         sequence_name,
         1,
@@ -37,24 +52,67 @@ def get_next_value(
 
 
 def get_next_values(
-    batch_size=1, sequence_name="default", initial_value=1, *, nowait=False, using=None
+    batch_size, sequence_name="default", initial_value=1, *, nowait=False, using=None
 ):
-    """Return the next ``batch_size`` values of a sequence as a range."""
+    """Return the next ``batch_size`` values of a sequence as a range, in one statement.
+
+    A new sequence starts at ``initial_value``. There is no ``reset_value``: a batch
+    does not wrap. A batch of 0 is an empty range that starts where the next value
+    would, and takes nothing (a new sequence is not started). A negative batch is refused.
+    """
+    _check_int("batch_size", batch_size)
+    _check_values(initial_value)
+    if batch_size < 0:
+        raise ValueError(f"batch_size must be 0 or more, not {batch_size}.")
+    if batch_size == 0:
+        last = allocation.last_value(sequence_name, using=allocation._using(using))
+        start = initial_value if last is None else last + 1
+        return range(start, start)
     return allocation.next_values(
         sequence_name, batch_size, start_at=initial_value, nowait=nowait, using=using
     )
 
 
 def delete(sequence_name="default", *, using=None):
-    """Delete a sequence; return whether it existed."""
-    return allocation.delete_counter(sequence_name, using=using)
+    """Delete a sequence; return whether it existed.
+
+    Refuses (ProtectedError) a sequence whose counter has recorded changes or gap
+    explanations, the audit trail, and (ValueError) the counter of an
+    AutoSequenceField, which would restart that field's numbers.
+    """
+    from django.db.models import ProtectedError
+
+    from .issued import field_of
+    from .models import Counter
+
+    using = allocation._using(using)
+    key = allocation._as_key(sequence_name).text
+    counter = Counter.objects.using(using).filter(key=key).first()
+    if counter is None:
+        return False
+    field = field_of(counter)
+    if field is not None:
+        raise ValueError(
+            f"{sequence_name!r} is the counter of {field.model._meta.label}.{field.name}, "
+            "not a sequence of this API; deleting it would restart that field's numbers. "
+            "Move it with the admin's Set next value instead."
+        )
+    try:
+        return allocation.delete_counter(sequence_name, using=using)
+    except ProtectedError as exc:
+        raise ProtectedError(
+            f"The sequence {sequence_name!r} cannot be deleted: its counter has a recorded "
+            "history (counter changes, gap explanations), which auditors rely on and "
+            "docnumbers never deletes. Keep it, or start a new sequence under another name.",
+            exc.protected_objects,
+        ) from None
 
 
 class Sequence:
     """A named sequence: an iterator of gapless values."""
 
     def __init__(self, sequence_name="default", initial_value=1, reset_value=None, *, using=None):
-        _check_reset(initial_value, reset_value)
+        _check_values(initial_value, reset_value)
         self.sequence_name = sequence_name
         self.initial_value = initial_value
         self.reset_value = reset_value
@@ -74,8 +132,9 @@ class Sequence:
             using=self.using,
         )
 
-    def get_next_values(self, batch_size=1, *, nowait=False):
-        """Return the next ``batch_size`` values of the sequence as a range."""
+    def get_next_values(self, batch_size, *, nowait=False):
+        """Return the next ``batch_size`` values as a range; the sequence's reset_value
+        does not apply to batches (as in django-sequences)."""
         return get_next_values(
             batch_size, self.sequence_name, self.initial_value, nowait=nowait, using=self.using
         )

@@ -533,6 +533,33 @@ def test_below_the_first_value_is_refused(mover_client):
     assert "at least 1" in response.content.decode()
 
 
+@pytest.mark.parametrize("value", [2**63, 2**63 + 1, 10**30, -(2**63), -(2**63) - 1, -(10**30)])
+def test_a_next_value_outside_64_bits_is_a_form_error(mover_client, value):
+    # The counter stores the next value minus one in a 64-bit column, and must
+    # still be able to issue the next value: 2**63 would store, then never issue.
+    counter = invoice().invoice_number_counter
+    response = mover_client.post(
+        set_next_url(counter), {"next_value": value, "reason": "x", "seen_value": 1}
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    message = "Enter a whole number between -9223372036854775807 and 9223372036854775807."
+    assert errors["next_value"] == [message]
+    assert message in response.content.decode()
+    assert Counter.objects.get(pk=counter.pk).value == 1
+    assert not CounterChange.objects.exists() and not LogEntry.objects.exists()
+
+
+def test_the_highest_64_bit_next_value_is_accepted_and_issued(mover_client):
+    counter = invoice().invoice_number_counter
+    response = mover_client.post(
+        set_next_url(counter), {"next_value": 2**63 - 1, "reason": "x", "seen_value": 1}
+    )
+    assert response.status_code == 302
+    assert Counter.objects.get(pk=counter.pk).value == 2**63 - 2
+    assert invoice().invoice_number == 2**63 - 1
+
+
 def test_set_next_value_action_redirects_to_the_form(mover_client):
     counter = invoice().invoice_number_counter
     response = mover_client.post(

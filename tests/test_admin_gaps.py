@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from docnumbers.models import Counter, GapExplanation
-from tests.testapp.models import SimpleModel
+from tests.testapp.models import SimpleModel, StartAtModel
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,20 @@ def test_the_audit_checks_refuse_what_cannot_be_missing(
     assert response.status_code == 200
     assert words in response.content.decode()
     assert not GapExplanation.objects.exists()
+
+
+@pytest.mark.parametrize("first, last", [(99, 99), (0, 100), (-5, -1)])
+def test_numbers_below_the_first_value_are_refused(admin_client, first, last):
+    rows = [StartAtModel.objects.create() for _ in range(3)]  # 100, 101, 102
+    rows[0].delete()
+    counter = Counter.objects.get(key="testapp.startatmodel.number")
+    response = post(admin_client, counter, first=first, last=last)
+    assert response.status_code == 200
+    (message,) = response.context["adminform"].form.non_field_errors()
+    assert "starts at 100" in message and "from 100 to 102" in message
+    assert message in response.content.decode()
+    assert not GapExplanation.objects.exists()
+    assert post(admin_client, counter, first=100, last=100).status_code == 302
 
 
 def test_a_recorded_explanation_is_read_only_and_cannot_be_deleted(admin_client, counter_with_gap):

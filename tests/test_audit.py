@@ -310,6 +310,44 @@ def test_explain_refuses_stored_and_future_numbers():
     assert not GapExplanation.objects.exists()
 
 
+def test_explain_refuses_numbers_below_the_first_value():
+    rows = [StartAtModel.objects.create() for _ in range(3)]  # 100, 101, 102
+    rows[0].delete()
+    base = ["explain", "testapp.StartAtModel.number", "--reason", "x"]
+    for args in (["--number", "99"], ["--number", "0"], ["--number", "98", "--to", "100"]):
+        status, _, err = run(*base, *args)
+        assert status == 2
+        assert "starts at 100" in err and "never issued" in err
+        assert "from 100 to 102" in err
+    assert not GapExplanation.objects.exists()
+    assert run(*base, "--number", "100")[0] == 0
+
+
+def test_explain_accepts_a_gap_below_start_at_above_an_imported_number():
+    # An imported number below start_at is kept; the audit reports the numbers
+    # between it and start_at as missing, so they can be explained, not below it.
+    StartAtModel.objects.create(number=95)
+    StartAtModel.objects.create()
+    _, (seq,) = audit_json("testapp.StartAtModel")
+    assert gaps(seq) == [(96, 99)]
+    base = ["explain", "testapp.StartAtModel.number", "--reason", "x"]
+    status, _, err = run(*base, "--number", "94")
+    assert status == 2 and "starts at 95" in err
+    assert run(*base, "--number", "96", "--to", "99")[0] == 0
+
+
+def test_function_counters_have_no_known_first_value():
+    # Their start (start_at, initial_value) is given per call and not stored, so
+    # only the numbers above the counter are refused.
+    from docnumbers import next_value
+
+    next_value("refs", start_at=10)
+    counter = Counter.objects.get(key="refs")
+    assert audit.explain_gap(counter, 3, reason="x").first == 3
+    with pytest.raises(audit.AuditInputError, match="never issued"):
+        audit.explain_gap(counter, 11, reason="x")
+
+
 def test_explain_asks_for_a_key_when_the_field_has_several_counters():
     Invoice.objects.create(issued_on=day("2025-01-01"))
     Invoice.objects.create(issued_on=day("2026-01-01"))

@@ -94,6 +94,21 @@ def test_invalid_declared_format_is_E005():
 
 
 @isolate_apps("tests.testapp")
+def test_a_declared_fiscal_month_that_is_not_an_int_is_E005():
+    class Doc(models.Model):
+        class Meta:
+            app_label = "testapp"
+
+        number = AutoSequenceField(
+            format=Format("doc", prefix="D{FY}-", reset="fiscal", fiscal_year_start_month=4.0)
+        )
+
+    errors = Doc._meta.get_field("number").check()
+    assert [e.id for e in errors] == ["docnumbers.E005"]
+    assert "not 4.0" in errors[0].msg
+
+
+@isolate_apps("tests.testapp")
 def test_date_field_that_is_not_a_date_is_E006():
     class Doc(models.Model):
         class Meta:

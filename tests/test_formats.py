@@ -244,6 +244,29 @@ def test_number_format_validation_names_the_problem(changes, field, words):
     assert any(words in m for m in info.value.message_dict[field])
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("fiscal_year_start_month", 4.0),
+        ("fiscal_year_start_month", 4.5),
+        ("fiscal_year_start_month", True),
+        ("padding", 4.5),
+        ("padding", True),
+    ],
+)
+def test_number_format_refuses_settings_that_are_not_ints(field, value):
+    # Django's IntegerField turns 4.5 into 4 and True into 1; a format refuses them,
+    # as Format.validate does, rather than store another value than the one given.
+    fmt = NumberFormat(code="invoice", prefix="INV-{FY}-", padding=4, reset="fiscal")
+    fmt.fiscal_year_start_month = 4
+    setattr(fmt, field, value)
+    with pytest.raises(ValidationError) as info:
+        fmt.full_clean()
+    assert list(info.value.message_dict) == [field]
+    (message,) = info.value.message_dict[field]
+    assert "whole number" in message and repr(value) in message
+
+
 def test_two_series_of_one_code_must_read_differently():
     NumberFormat.objects.create(code="quote", prefix="Q-")
     twin = NumberFormat(code="quote", prefix="Q-", name="twin")

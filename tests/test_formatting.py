@@ -125,6 +125,27 @@ def test_bad_formats_name_the_problem(prefix, suffix, padding, reset, fm, code):
     assert info.value.code == code
 
 
+@pytest.mark.parametrize("value", [4.0, 4.5, True, "4", None])
+def test_a_fiscal_month_that_is_not_an_int_is_refused(value):
+    # 4.0 once passed (4.0 in range(1, 13)) and then broke period().
+    fmt = Format("x", prefix="{FY}-", reset="fiscal", fiscal_year_start_month=value)
+    with pytest.raises(TemplateError) as info:
+        fmt.validate()
+    assert info.value.code == "fiscal_month"
+    assert "whole number from 1 to 12" in info.value.message
+    assert repr(value) in info.value.message
+    with pytest.raises(TemplateError):
+        validate_format("{FY}-", "", 4, "fiscal", value)
+
+
+@pytest.mark.parametrize("value", [4.0, True, False, "4", None])
+def test_a_padding_that_is_not_an_int_is_refused(value):
+    with pytest.raises(TemplateError) as info:
+        Format("x", prefix="INV-", padding=value).validate()
+    assert info.value.code == "padding"
+    assert "whole number" in info.value.message and repr(value) in info.value.message
+
+
 def test_yearly_reset_without_year_token_shows_the_clash():
     with pytest.raises(TemplateError, match="INV-0001 twice"):
         validate_format("INV-", "", 4, "yearly")
