@@ -106,7 +106,8 @@ def main() -> int:
     status = 0
     for command in runs:
         print("+", " ".join(command[2:]), flush=True)
-        status = status or subprocess.run(command, cwd=ROOT, env=env).returncode
+        # Every run runs, so that one failure does not hide another.
+        status = subprocess.run(command, cwd=ROOT, env=env).returncode or status
     return status
 
 
