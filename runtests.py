@@ -6,18 +6,35 @@ The database comes from DATABASE_URL (SQLite when unset), for example
 The first run creates ``.venv`` and installs the project with what the tests
 need; later runs reinstall only when pyproject.toml changed. Extra arguments go
 to pytest (``python3 runtests.py -k bulk``).
+
+DOCNUMBERS_DJANGO picks the Django release series, for example
+``DOCNUMBERS_DJANGO=4.2 python3 runtests.py``: the run then uses its own
+``.venv-django4.2`` with ``Django~=4.2.0``. Unset, ``.venv`` gets the newest
+Django that pyproject.toml allows.
 """
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-PYTHON = VENV / "bin" / "python"
+
+
+def django_series() -> str:
+    """The Django release series DOCNUMBERS_DJANGO asks for ("4.2"), or "" for the newest."""
+    series = os.environ.get("DOCNUMBERS_DJANGO", "").strip()
+    if series and not re.fullmatch(r"\d+\.\d+", series):
+        sys.exit(f"runtests: DOCNUMBERS_DJANGO={series!r}: give a release series such as 4.2.")
+    return series
+
+
+def venv(series: str) -> Path:
+    """Each Django series has its own virtualenv, so switching does not reinstall."""
+    return ROOT / (f".venv-django{series}" if series else ".venv")
 
 
 def chromium() -> str | None:
@@ -36,33 +53,40 @@ def extras(url: str) -> list[str]:
     return wanted
 
 
-def install(url: str) -> None:
-    """Create .venv and install the project with the extras this run needs.
+def install(url: str, series: str) -> Path:
+    """Create the virtualenv of this Django series and install the project with the
+    extras this run needs; return its Python.
 
-    A stamp file remembers the pyproject.toml it installed and its extras, so a
-    later run installs again only when either changed.
+    A stamp file remembers the pyproject.toml it installed, the Django series and
+    the extras, so a later run installs again only when one of them changed.
     """
-    if not PYTHON.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    stamp = VENV / ".docnumbers-installed"
+    env = venv(series)
+    python = env / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    stamp = env / ".docnumbers-installed"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    django = f"django={series or 'newest'}"
     stamped = stamp.read_text().split() if stamp.exists() else []
-    # Extras installed for the same pyproject.toml stay installed.
-    have = set(stamped[1:]) if stamped[:1] == [digest] else set()
+    # Extras installed for the same pyproject.toml and Django series stay installed.
+    have = set(stamped[2:]) if stamped[:2] == [digest, django] else set()
     wanted = set(extras(url))
     if wanted <= have:
-        return
+        return python
     needed = sorted(wanted | have)
-    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-e", f"{ROOT}[{','.join(needed)}]"], check=True)
-    stamp.write_text(" ".join([digest, *needed]))
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    pin = [f"Django~={series}.0"] if series else []
+    subprocess.run([*pip, "-e", f"{ROOT}[{','.join(needed)}]", *pin], check=True)
+    stamp.write_text(" ".join([digest, django, *needed]))
+    return python
 
 
 def main() -> int:
     url = os.environ.get("DATABASE_URL", "")
-    install(url)
+    series = django_series()
+    python = install(url, series)
     env = dict(os.environ, DOCNUMBERS_STRICT_TESTS="1")
-    pytest = [str(PYTHON), "-m", "pytest", "-p", "no:cacheprovider"]
+    pytest = [str(python), "-m", "pytest", "-p", "no:cacheprovider"]
     # The browser tests run once, with SQLite, where Chromium is installed.
     browser = not url and chromium()
     if not url and not browser:
@@ -82,7 +106,8 @@ def main() -> int:
     status = 0
     for command in runs:
         print("+", " ".join(command[2:]), flush=True)
-        status = status or subprocess.run(command, cwd=ROOT, env=env).returncode
+        # Every run runs, so that one failure does not hide another.
+        status = subprocess.run(command, cwd=ROOT, env=env).returncode or status
     return status
 
 

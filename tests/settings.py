@@ -29,10 +29,15 @@ else:
             },
         }
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and django.VERSION >= (5, 1):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # As the README recommends for SQLite with concurrent writers: take the write
     # lock at BEGIN, so that a transaction that read first never fails to upgrade.
-    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    if django.VERSION >= (5, 1):
+        DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    else:
+        # Django 4.2 has no transaction_mode: the same BEGIN IMMEDIATE from a subclass
+        # of its SQLite backend.
+        DATABASES["default"]["ENGINE"] = "tests.sqlite_immediate"
 
 # Parallel runs against one server each need their own test database.
 if os.environ.get("TEST_DB_NAME"):

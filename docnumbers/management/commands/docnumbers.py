@@ -7,12 +7,13 @@ interrupted (nothing is left half-changed: sync runs in one transaction).
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
 import shutil
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from docnumbers import audit as audit_mod
@@ -23,33 +24,65 @@ TABLE_GAPS = 20
 
 
 class Progress:
-    """A bar on a terminal (rewritten with \\r), plain ``n/N`` lines otherwise."""
+    """A bar on a terminal (rewritten with \\r), plain ``n/N`` lines otherwise.
+
+    ``stream`` is the command's ``self.stderr`` (an OutputWrapper): the text is
+    written as is, without the error style a terminal would give it.
+    """
 
     def __init__(self, stream, verb: str, enabled: bool = True):
         self.stream = stream
         self.verb = verb
         self.enabled = enabled
-        self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self.tty = enabled and stream.isatty()
         self.drawn = False
+
+    def _write(self, text: str, ending: str) -> None:
+        self.stream.write(text, style_func=_plain, ending=ending)
+        self.stream.flush()
 
     def __call__(self, done: int, total: int, label: str) -> None:
         if not self.enabled:
             return
         if not self.tty:
-            self.stream.write(f"{self.verb} {done}/{total} {label}\n")
-            self.stream.flush()
+            self._write(f"{self.verb} {done}/{total} {label}", ending="\n")
             return
         width = max(10, min(30, shutil.get_terminal_size().columns - 60))
         filled = width * done // max(total, 1)
         text = f"\r{self.verb} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}"
-        self.stream.write(text[: shutil.get_terminal_size().columns - 1].ljust(self.drawn or 0))
+        self._write(text[: shutil.get_terminal_size().columns - 1].ljust(self.drawn or 0), "")
         self.drawn = len(text)
-        self.stream.flush()
 
     def close(self) -> None:
         if self.tty and self.drawn:
-            self.stream.write("\r" + " " * self.drawn + "\r")
-            self.stream.flush()
+            self._write("\r" + " " * self.drawn + "\r", ending="")
+            self.drawn = False
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+class ArgumentParser(CommandParser):
+    """Bad arguments are bad input like any other: one line naming the problem, status 2.
+
+    From the command line: ``manage.py docnumbers explain: error: ...`` on stderr
+    (no usage block; ``--help`` shows it); from ``call_command``: a CommandError
+    whose ``returncode`` is 2.
+    """
+
+    def error(self, message):
+        if self.called_from_command_line:
+            self.exit(2, f"{self.prog}: error: {message}\n")
+        raise CommandError(f"Error: {message}", returncode=2)
+
+
+def whole_number(text: str) -> int:
+    """argparse ``type`` of --number and --to."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"wants a whole number, not {text!r}")
 
 
 class Command(BaseCommand):
@@ -58,7 +91,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", metavar="{audit,sync,explain}")
+        from docnumbers.models import GapExplanation
+
+        actions = parser.add_subparsers(
+            dest="action", metavar="{audit,sync,explain}", parser_class=ArgumentParser
+        )
         actions.required = True
 
         def common(sub):
@@ -78,7 +115,12 @@ class Command(BaseCommand):
         audit.add_argument(
             "--since", metavar="YYYY-MM-DD", help="Only rows whose date_field is on or after it."
         )
-        audit.add_argument("--format", default="table", help="table (default), csv or json.")
+        audit.add_argument(
+            "--format",
+            default="table",
+            choices=list(RENDERERS),
+            help="table (default), csv or json.",
+        )
         audit.add_argument(
             "--fail-on-gaps",
             action="store_true",
@@ -97,10 +139,18 @@ class Command(BaseCommand):
 
         explain = actions.add_parser("explain", help="Record why numbers are missing.")
         explain.add_argument("target", metavar="app_label.Model.field")
-        explain.add_argument("--number", required=True, help="The first missing number.")
-        explain.add_argument("--to", help="The last missing number (default: --number).")
         explain.add_argument(
-            "--kind", default="voided", help="voided (default), cancelled, skipped or other."
+            "--number", required=True, type=whole_number, help="The first missing number."
+        )
+        explain.add_argument(
+            "--to", type=whole_number, help="The last missing number (default: --number)."
+        )
+        kinds = GapExplanation.Kind.values
+        explain.add_argument(
+            "--kind",
+            default=GapExplanation.Kind.VOIDED.value,
+            choices=kinds,
+            help=f"{', '.join(kinds[:-1])} or {kinds[-1]} (default: voided).",
         )
         explain.add_argument("--reason", required=True, help="Why they are missing.")
         explain.add_argument(
@@ -111,7 +161,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         progress = Progress(
-            self.stderr._out,
+            self.stderr,
             action,
             enabled=options["verbosity"] > 0 and not options["no_progress"],
         )
@@ -131,14 +181,13 @@ class Command(BaseCommand):
     # -- audit --------------------------------------------------------------------
 
     def handle_audit(self, *, targets, since, format, fail_on_gaps, database, progress, **_):
-        if format not in ("table", "csv", "json"):
+        if format not in RENDERERS:  # call_command(format=...) skips argparse's choices
             raise AuditInputError(f"Unknown format {format!r}; use table, csv or json.")
         fields = audit_mod.resolve_targets(targets)
         day = audit_mod.parse_date(since) if since else None
         reports = audit_mod.audit(fields, since=day, using=database, progress=progress)
         progress.close()
-        render = {"table": render_table, "csv": render_csv, "json": render_json}[format]
-        self.stdout.write(render(reports), ending="")
+        self.stdout.write(RENDERERS[format](reports), ending="")
         problems = audit_problems(reports, fail_on_gaps=fail_on_gaps)
         if problems:
             raise CommandError(f"docnumbers audit found {problems}.", returncode=1)
@@ -180,7 +229,6 @@ class Command(BaseCommand):
         if len(fields) != 1:
             raise AuditInputError(f"{target} has several AutoSequenceFields; name one.")
         field = fields[0]
-        first, last = _int(number, "--number"), _int(to, "--to") if to else None
         counters = Counter.objects.using(database).filter(
             sequence=sequence_label(field.model, field.name)
         )
@@ -201,16 +249,9 @@ class Command(BaseCommand):
                 "pick one with --key or --period."
             )
         record = audit_mod.explain_gap(
-            found[0], first, last, kind=kind, reason=reason, using=database
+            found[0], number, to, kind=kind, reason=reason, using=database
         )
         self.stdout.write(f"Recorded: {record}.")
-
-
-def _int(text, option):
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise AuditInputError(f"{option} wants a whole number, not {text!r}.")
 
 
 def audit_problems(reports, *, fail_on_gaps=False) -> str:
@@ -365,3 +406,7 @@ def render_json(reports) -> str:
         "problems": audit_problems(reports) or None,
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+#: The --format choices and their renderers.
+RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
