@@ -17,7 +17,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from docnumbers import audit as audit_mod
-from docnumbers.audit import AuditInputError
+from docnumbers.exceptions import AuditInputError
+from docnumbers.keys import sequence_label
+from docnumbers.models import Counter, GapExplanation
 
 #: How many gap ranges the table lists per sequence before it says "and N more".
 TABLE_GAPS = 20
@@ -91,73 +93,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        from docnumbers.models import GapExplanation
-
         actions = parser.add_subparsers(
             dest="action", metavar="{audit,sync,explain}", parser_class=ArgumentParser
         )
         actions.required = True
-
-        def common(sub):
+        for add in (_add_audit, _add_sync, _add_explain):
+            sub = add(actions)
             sub.add_argument(
                 "--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default)."
             )
             sub.add_argument(
                 "--no-progress", action="store_true", help="Do not report progress on stderr."
             )
-
-        audit = actions.add_parser(
-            "audit",
-            help="Report, per sequence: count, first and last number, gaps, duplicates, "
-            "counters behind.",
-        )
-        audit.add_argument("targets", nargs="*", metavar="app_label.Model[.field]")
-        audit.add_argument(
-            "--since", metavar="YYYY-MM-DD", help="Only rows whose date_field is on or after it."
-        )
-        audit.add_argument(
-            "--format",
-            default="table",
-            choices=list(RENDERERS),
-            help="table (default), csv or json.",
-        )
-        audit.add_argument(
-            "--fail-on-gaps",
-            action="store_true",
-            help="Also exit with status 1 when a gap is unexplained.",
-        )
-        common(audit)
-
-        sync = actions.add_parser(
-            "sync", help="Move counters forward to the highest stored number (after imports)."
-        )
-        sync.add_argument("targets", nargs="*", metavar="app_label.Model[.field]")
-        sync.add_argument(
-            "--apply", action="store_true", help="Change the counters (default: only show)."
-        )
-        common(sync)
-
-        explain = actions.add_parser("explain", help="Record why numbers are missing.")
-        explain.add_argument("target", metavar="app_label.Model.field")
-        explain.add_argument(
-            "--number", required=True, type=whole_number, help="The first missing number."
-        )
-        explain.add_argument(
-            "--to", type=whole_number, help="The last missing number (default: --number)."
-        )
-        kinds = GapExplanation.Kind.values
-        explain.add_argument(
-            "--kind",
-            default=GapExplanation.Kind.VOIDED.value,
-            choices=kinds,
-            help=f"{', '.join(kinds[:-1])} or {kinds[-1]} (default: voided).",
-        )
-        explain.add_argument("--reason", required=True, help="Why they are missing.")
-        explain.add_argument(
-            "--key", help="The counter key (as the audit shows it) when the field has several."
-        )
-        explain.add_argument("--period", help="Pick the counter of this period, e.g. 2026.")
-        common(explain)
 
     def handle(self, *args, action, **options):
         progress = Progress(
@@ -222,9 +169,6 @@ class Command(BaseCommand):
     # -- explain ------------------------------------------------------------------
 
     def handle_explain(self, *, target, number, to, kind, reason, key, period, database, **_):
-        from docnumbers.keys import sequence_label
-        from docnumbers.models import Counter
-
         fields = audit_mod.resolve_targets([target])
         if len(fields) != 1:
             raise AuditInputError(f"{target} has several AutoSequenceFields; name one.")
@@ -277,60 +221,11 @@ def _blank(value):
 
 
 def render_table(reports) -> str:
-    """A summary table, then the findings of each sequence that has some."""
-    head = ("SEQUENCE", "PART", "ISSUED", "FIRST", "LAST", "COUNTER", "MISSING", "EXPLAINED")
-    rows = [head + ("DUPLICATES", "STATUS")]
-    for r in reports:
-        rows.append(
-            (
-                r.label,
-                r.part,
-                str(r.issued),
-                _blank(r.first),
-                _blank(r.last),
-                _blank(r.counter_value),
-                str(r.missing),
-                str(sum(g.count for g in r.explained)),
-                str(len(r.duplicates)),
-                r.status,
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head) + 2)]
+    """A summary table, then the findings of each sequence that has some, then totals."""
     out = io.StringIO()
-    if not reports:
-        out.write("No numbered rows and no counters.\n")
-    else:
-        for row in rows:
-            cells = [
-                cell.ljust(w) if i < 2 or i == len(row) - 1 else cell.rjust(w)
-                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            ]
-            out.write("  ".join(cells).rstrip() + "\n")
+    out.write(_summary_table(reports))
     for r in reports:
-        lines = []
-        if r.gaps:
-            shown = ", ".join(g.text for g in r.gaps[:TABLE_GAPS])
-            more = len(r.gaps) - TABLE_GAPS
-            lines.append(
-                f"unexplained gaps: {shown}"
-                + (f" ... and {more} more (--format csv lists all)" if more > 0 else "")
-            )
-        for g in r.explained:
-            lines.append(f"explained gap {g.text}: {g.explanation.kind}: {g.explanation.reason}")
-        if r.duplicates:
-            lines.append(
-                "duplicates: " + ", ".join(f"{n} (x{c})" for n, c in r.duplicates[:TABLE_GAPS])
-            )
-        if r.behind:
-            where = (
-                "no counter" if r.counter_value is None else f"the counter is at {r.counter_value}"
-            )
-            lines.append(
-                f"counter behind: {where}, {r.highest} is stored "
-                "(manage.py docnumbers sync --apply)"
-            )
-        if r.note:
-            lines.append(r.note)
+        lines = _findings(r)
         if lines:
             out.write(f"\n{r.label} [{r.part}] key {r.key or '-'}\n")
             out.writelines(f"  {line}\n" for line in lines)
@@ -348,6 +243,63 @@ def render_table(reports) -> str:
         "{behind} counter(s) behind.\n".format(**totals)
     )
     return out.getvalue()
+
+
+def _summary_table(reports) -> str:
+    if not reports:
+        return "No numbered rows and no counters.\n"
+    head = ("SEQUENCE", "PART", "ISSUED", "FIRST", "LAST", "COUNTER", "MISSING", "EXPLAINED")
+    rows = [head + ("DUPLICATES", "STATUS")]
+    for r in reports:
+        rows.append(
+            (
+                r.label,
+                r.part,
+                str(r.issued),
+                _blank(r.first),
+                _blank(r.last),
+                _blank(r.counter_value),
+                str(r.missing),
+                str(sum(g.count for g in r.explained)),
+                str(len(r.duplicates)),
+                r.status,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.ljust(w) if i < 2 or i == len(row) - 1 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip() + "\n")
+    return "".join(lines)
+
+
+def _findings(r) -> list[str]:
+    """The lines under one sequence: gaps, explained gaps, duplicates, a counter behind."""
+    lines = []
+    if r.gaps:
+        shown = ", ".join(g.text for g in r.gaps[:TABLE_GAPS])
+        more = len(r.gaps) - TABLE_GAPS
+        lines.append(
+            f"unexplained gaps: {shown}"
+            + (f" ... and {more} more (--format csv lists all)" if more > 0 else "")
+        )
+    for g in r.explained:
+        lines.append(f"explained gap {g.text}: {g.explanation.kind}: {g.explanation.reason}")
+    if r.duplicates:
+        lines.append(
+            "duplicates: " + ", ".join(f"{n} (x{c})" for n, c in r.duplicates[:TABLE_GAPS])
+        )
+    if r.behind:
+        where = "no counter" if r.counter_value is None else f"the counter is at {r.counter_value}"
+        lines.append(
+            f"counter behind: {where}, {r.highest} is stored (manage.py docnumbers sync --apply)"
+        )
+    if r.note:
+        lines.append(r.note)
+    return lines
 
 
 CSV_COLUMNS = [
@@ -410,3 +362,59 @@ def render_json(reports) -> str:
 
 #: The --format choices and their renderers.
 RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
+
+
+def _add_audit(actions):
+    audit = actions.add_parser(
+        "audit",
+        help="Report, per sequence: count, first and last number, gaps, duplicates, "
+        "counters behind.",
+    )
+    audit.add_argument("targets", nargs="*", metavar="app_label.Model[.field]")
+    audit.add_argument(
+        "--since", metavar="YYYY-MM-DD", help="Only rows whose date_field is on or after it."
+    )
+    audit.add_argument(
+        "--format", default="table", choices=list(RENDERERS), help="table (default), csv or json."
+    )
+    audit.add_argument(
+        "--fail-on-gaps",
+        action="store_true",
+        help="Also exit with status 1 when a gap is unexplained.",
+    )
+    return audit
+
+
+def _add_sync(actions):
+    sync = actions.add_parser(
+        "sync", help="Move counters forward to the highest stored number (after imports)."
+    )
+    sync.add_argument("targets", nargs="*", metavar="app_label.Model[.field]")
+    sync.add_argument(
+        "--apply", action="store_true", help="Change the counters (default: only show)."
+    )
+    return sync
+
+
+def _add_explain(actions):
+    explain = actions.add_parser("explain", help="Record why numbers are missing.")
+    explain.add_argument("target", metavar="app_label.Model.field")
+    explain.add_argument(
+        "--number", required=True, type=whole_number, help="The first missing number."
+    )
+    explain.add_argument(
+        "--to", type=whole_number, help="The last missing number (default: --number)."
+    )
+    kinds = GapExplanation.Kind.values
+    explain.add_argument(
+        "--kind",
+        default=GapExplanation.Kind.VOIDED.value,
+        choices=kinds,
+        help=f"{', '.join(kinds[:-1])} or {kinds[-1]} (default: voided).",
+    )
+    explain.add_argument("--reason", required=True, help="Why they are missing.")
+    explain.add_argument(
+        "--key", help="The counter key (as the audit shows it) when the field has several."
+    )
+    explain.add_argument("--period", help="Pick the counter of this period, e.g. 2026.")
+    return explain
