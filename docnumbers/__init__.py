@@ -17,6 +17,7 @@ from .exceptions import (
 )
 from .fields import AutoSequenceField
 from .formatting import Format, Reset
+from .renumbering import renumber
 from .sequences import Sequence, delete, get_last_value, get_next_value, get_next_values
 
 __version__ = "0.1.0"
@@ -41,4 +42,5 @@ __all__ = [
     "last_value",
     "next_value",
     "next_values",
+    "renumber",
 ]

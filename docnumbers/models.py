@@ -256,6 +256,7 @@ class GapExplanation(models.Model):
         VOIDED = "voided", _("Voided")
         CANCELLED = "cancelled", _("Cancelled with a credit note")
         SKIPPED = "skipped", _("Skipped on purpose")
+        RENUMBERED = "renumbered", _("Renumbered (moved to another sequence)")
         OTHER = "other", _("Other")
 
     counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="gap_explanations")

@@ -242,15 +242,17 @@ def saved(field, instance) -> None:
         record.pk = instance.pk
 
 
-def number_all(field, instances, using) -> None:
+def number_all(field, instances, using, *, deferred: bool | None = None) -> None:
     """Number ``instances`` (in list order) with one counter statement per sequence key.
 
     Instances without a value get the next values; instances with an explicit
     value keep it and move their counter forward to at least that value. For a
     late field inside a transaction on PostgreSQL, instances without a value
-    are only prepared: ``late.queue`` hands them to the COMMIT trigger.
+    are only prepared: ``late.queue`` hands them to the COMMIT trigger
+    (``deferred=False`` takes them now).
     """
-    deferred = field.late and late.applies(using)
+    if deferred is None:
+        deferred = field.late and late.applies(using)
     for instance in instances:
         settle(field, instance, using)
     groups = group_by_key(field, instances, using)
@@ -390,12 +392,12 @@ def _problem(field, changed, instance, row, label, using):
     if changed.name == field.series_field:
         return (
             changed.name,
-            f"{label} was issued by the series {_describe(changed, old, using)}; "
+            f"{label} was issued by the series {describe(changed, old, using)}; "
             f"the {name} can no longer change. {RENUMBER_HINT}",
         )
     return (
         changed.name,
-        f"{label} is numbered in the sequence of {_describe(changed, old, using)}; "
+        f"{label} is numbered in the sequence of {describe(changed, old, using)}; "
         f"the {name} can no longer change. {RENUMBER_HINT}",
     )
 
@@ -427,7 +429,7 @@ def _date_problem(field, changed, instance, row, label, using):
     )
 
 
-def _describe(model_field, value, using) -> str:
+def describe(model_field, value, using) -> str:
     """What a stored value was, for people: a related object's str(), else the value."""
     if value is None:
         return "(none)"

@@ -13,10 +13,14 @@ from django.forms import modelform_factory
 from docnumbers import NumberFrozen
 from docnumbers.models import Counter, NumberFormat
 from tests.testapp.models import (
+    CreditNote,
     Customer,
     CustomerDocument,
     Invoice,
+    InvoiceProxy,
     LateInvoice,
+    LateInvoiceChild,
+    LateInvoiceProxy,
     LateTicket,
     PerNameModel,
     Quote,
@@ -237,3 +241,100 @@ def test_other_fields_still_save_normally(acme_doc):
     doc.issued_on = D(2026, 9, 9)  # same year: same period, same text
     doc.save()
     assert Counter.objects.count() == 1
+
+
+# -- proxies, multi-table children, other databases ------------------------------------------
+
+
+def test_a_proxy_and_a_child_share_the_concrete_models_sequence():
+    first = Invoice.objects.create(issued_on=D(2026, 5, 1))
+    proxied = InvoiceProxy.objects.create(issued_on=D(2026, 5, 2))
+    credit = CreditNote.objects.create(issued_on=D(2026, 5, 3), reason="refund")
+    assert [first.invoice_number_display, proxied.invoice_number_display] == [
+        "INV-2026-0001",
+        "INV-2026-0002",
+    ]
+    assert credit.invoice_number_display == "INV-2026-0003"
+    assert Counter.objects.count() == 1
+
+
+def test_late_numbers_through_a_proxy_or_a_child_are_written_at_commit():
+    with transaction.atomic():
+        proxied = LateInvoiceProxy.objects.create(issued_on=D(2026, 5, 1))
+        child = LateInvoiceChild.objects.create(issued_on=D(2026, 5, 2), note="x")
+    stored = {d.pk: (d.number, d.number_display) for d in LateInvoice.objects.all()}
+    assert stored == {proxied.pk: (1, "L-2026-0001"), child.pk: (2, "L-2026-0002")}
+    assert (child.number, child.number_display) == (2, "L-2026-0002")
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+def test_a_proxy_or_a_child_saved_with_using_takes_the_counter_of_that_database():
+    Invoice.objects.create(issued_on=D(2026, 5, 1))  # default database: 0001
+    proxied = InvoiceProxy(issued_on=D(2026, 5, 1))
+    proxied.save(using="other")
+    child = CreditNote(issued_on=D(2026, 5, 1))
+    child.save(using="other")
+    late_child = LateInvoiceChild(issued_on=D(2026, 5, 1))
+    with transaction.atomic(using="other"):
+        late_child.save(using="other")
+    assert (proxied.invoice_number, child.invoice_number) == (1, 2)
+    assert LateInvoice.objects.using("other").get().number == 1
+    assert Counter.objects.using("other").filter(sequence__contains="invoice").count() == 2
+    assert Counter.objects.get(sequence="testapp.invoice.invoice_number").value == 1
+
+
+def test_the_audit_lists_a_sequence_once_whatever_proxies_and_children_saved_it():
+    from docnumbers import audit
+
+    Invoice.objects.create(issued_on=D(2026, 5, 1))
+    InvoiceProxy.objects.create(issued_on=D(2026, 5, 2))
+    CreditNote.objects.create(issued_on=D(2026, 5, 3))
+    reports = [r for r in audit.audit() if r.label == "testapp.Invoice.invoice_number"]
+    assert [(r.issued, r.first, r.last, r.status) for r in reports] == [(3, 1, 3, "ok")]
+    assert len({field for field in audit.resolve_targets()}) == len(audit.resolve_targets())
+
+
+# -- renumber: the explicit, audited way ------------------------------------------------------
+
+
+def test_renumber_moves_a_document_and_explains_the_hole(acme_doc, django_user_model):
+    from docnumbers import audit, renumber
+    from docnumbers.models import GapExplanation
+
+    doc, globex = acme_doc
+    CustomerDocument.objects.create(customer=doc.customer, issued_on=D(2026, 3, 2))  # ACME 002
+    user = django_user_model.objects.create_user("clerk")
+    doc.customer = globex
+    text = renumber(doc, reason="Billed to the wrong customer", user=user)
+    assert text == "C-2026-001"  # Globex's first
+    stored = CustomerDocument.objects.get(pk=doc.pk)
+    assert (stored.customer, stored.number_display) == (globex, "C-2026-001")
+    record = GapExplanation.objects.get()
+    assert (record.first, record.last, record.kind) == (1, 1, "renumbered")
+    assert record.reason == (
+        "C-2026-001 (customer ACME Ltd) became C-2026-001 (customer Globex): "
+        "Billed to the wrong customer"
+    )
+    assert record.created_by_name == "clerk"
+    acme_reports = [r for r in audit.audit() if r.label.endswith("CustomerDocument.number")]
+    assert all(not r.gaps for r in acme_reports)
+    assert sum(len(r.explained) for r in acme_reports) == 1
+
+
+def test_renumber_of_a_date_moved_to_another_year():
+    from docnumbers import renumber
+
+    doc = Invoice.objects.create(issued_on=D(2026, 12, 31))
+    doc.issued_on = D(2027, 1, 1)
+    assert renumber(doc, reason="Dated in the wrong year") == "INV-2027-0001"
+    assert Invoice.objects.get(pk=doc.pk).invoice_number_display == "INV-2027-0001"
+
+
+def test_renumber_needs_a_reason_and_a_stored_number():
+    from docnumbers import DocnumbersError, renumber
+
+    doc = Invoice.objects.create(issued_on=D(2026, 1, 1))
+    with pytest.raises(DocnumbersError, match="reason"):
+        renumber(doc, reason=" ")
+    with pytest.raises(DocnumbersError, match="save it first"):
+        renumber(Invoice(issued_on=D(2026, 1, 1)), reason="x")

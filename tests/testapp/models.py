@@ -95,3 +95,25 @@ class LateInvoice(models.Model):
 class LateTicket(models.Model):
     queue = models.CharField(max_length=20)
     number = AutoSequenceField(unique_with="queue", late=True)
+
+
+class InvoiceProxy(Invoice):
+    """A proxy: saves through it number like the concrete model."""
+
+    class Meta:
+        proxy = True
+
+
+class LateInvoiceProxy(LateInvoice):
+    class Meta:
+        proxy = True
+
+
+class CreditNote(Invoice):
+    """A multi-table child of a numbered model: it shares the invoice sequence."""
+
+    reason = models.CharField(max_length=100, blank=True)
+
+
+class LateInvoiceChild(LateInvoice):
+    note = models.CharField(max_length=100, blank=True)
