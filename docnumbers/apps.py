@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import allocation, bulk, checks, registry
+from . import allocation, bulk, checks, late, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -16,6 +16,7 @@ class DocnumbersConfig(AppConfig):
         checks.register()
         post_migrate.connect(seed_declared_formats, sender=self)
         post_migrate.connect(forget_counter_rows, sender=self)
+        post_migrate.connect(install_late_backstops, sender=self)
 
 
 def seed_declared_formats(using="default", **kwargs):
@@ -40,3 +41,8 @@ def seed_declared_formats(using="default", **kwargs):
 def forget_counter_rows(using="default", **kwargs):
     """After migrate or flush, counter rows seen before may be gone."""
     allocation.forget_known_rows(using)
+
+
+def install_late_backstops(using="default", **kwargs):
+    """After migrate, on PostgreSQL: the COMMIT-time check on each late field's table."""
+    late.install_backstops(connections[using])

@@ -73,6 +73,8 @@ class SequenceReport:
     first_ever: int | None = dataclasses.field(default=None, repr=False)
     #: Rows whose ``<name>_counter`` is NULL (loaded raw, e.g. by loaddata).
     unattributed: bool = False
+    #: Rows stored without a number (written past docnumbers, or a late number lost).
+    unnumbered: int = 0
     note: str = ""
     sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
     number_format_id: int | None = dataclasses.field(default=None, repr=False)
@@ -90,6 +92,8 @@ class SequenceReport:
 
     @property
     def status(self) -> str:
+        if self.unnumbered:
+            return "unnumbered"
         if self.duplicates:
             return "duplicates"
         if self.behind:
@@ -141,6 +145,7 @@ class SequenceReport:
             "duplicates": [{"number": n, "count": c} for n, c in self.duplicates],
             "counter_behind": self.behind,
             "unattributed": self.unattributed,
+            "unnumbered": self.unnumbered,
             "note": self.note,
             "status": self.status,
         }
@@ -325,6 +330,7 @@ class _Pass:
             reports.append(report)
         reports.sort(key=lambda r: (r.key or "", r.first or 0))
         unattributed = self._unattributed(by_key) if self.formatted else []
+        unattributed += self._unnumbered()
         seen |= {r.counter_id for r in unattributed}
         if self.since is None:
             # Counters whose rows are all gone: every number they issued is missing.
@@ -438,6 +444,29 @@ class _Pass:
                 gaps.append(Gap(max(high + 1, report.start_at), value))
             report.gaps = gaps
             report.duplicates = sorted(duplicates.get(group, {}).items())
+
+    def _unnumbered(self) -> list[SequenceReport]:
+        """Rows with no number at all: a report of their own, which fails the audit."""
+        rows = self.model._default_manager.using(self.using).filter(
+            **{f"{self.field.attname}__isnull": True}
+        )
+        count = rows.count()
+        if not count:
+            return []
+        pk_name = self.model._meta.pk.attname
+        sample = list(rows.order_by(pk_name).values_list(pk_name, flat=True)[:5])
+        return [
+            SequenceReport(
+                label=self.label,
+                key=None,
+                start_at=self.field.start_at,
+                unnumbered=count,
+                note=(
+                    f"{count} row(s) stored without a number (primary keys {sample}"
+                    f"{', ...' if count > len(sample) else ''}): saved past docnumbers"
+                ),
+            )
+        ]
 
     def _unattributed(self, by_key) -> list[SequenceReport]:
         """Rows with a number but no counter: attribute them by recomputing their key."""

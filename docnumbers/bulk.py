@@ -38,6 +38,9 @@ def bulk_create(self, objs, *args, **kwargs):
         for field in fields:
             numbering.number_all(field, objs, self.db)
         created = _original(self, objs, *args, **kwargs)
+        for field in fields:
+            for obj in objs:
+                numbering.saved(field, obj)
         if any(field.late for field in fields):
             # Late fields on PostgreSQL: hand the prepared numbers to the COMMIT trigger.
             late.queue(objs, self.db)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from django.db import connections
 
-from . import allocation, sql, state
+from . import allocation, registry, sql, state
 
 
 def applies(using: str) -> bool:
@@ -120,3 +120,24 @@ def load(instance) -> None:
             row[field.attname], None, None, text, pk=instance.pk
         )
         del waiting[field.name]
+
+
+def install_backstops(connection) -> None:
+    """PostgreSQL: on each late field's table, the trigger that refuses an unnumbered row.
+
+    Run after every migrate (the tables and fields may have changed); idempotent.
+    """
+    if not sql.has_commit_hook(connection):
+        return
+    tables = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for field in registry.fields():
+            meta = field.model._meta
+            if not field.late or meta.db_table not in tables:
+                continue
+            name = f"docnumbers_require_{field.column}"[:63]
+            cursor.execute(
+                sql.REQUIRE_NUMBER_TRIGGER.format(
+                    name=name, table=meta.db_table, column=field.column, pk=meta.pk.column
+                )
+            )

@@ -103,6 +103,18 @@ QUEUE_PENDING = (
 )
 
 
+#: The COMMIT-time backstop on a late field's table (the function is in migration 0005):
+#: a row still without its number at COMMIT, and not queued, is refused.
+#: Format fields: trigger name, table, number column, primary key column.
+REQUIRE_NUMBER_TRIGGER = (
+    'DROP TRIGGER IF EXISTS "{name}" ON "{table}"; '
+    'CREATE CONSTRAINT TRIGGER "{name}" AFTER INSERT ON "{table}" '
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+    'WHEN (NEW."{column}" IS NULL) '
+    "EXECUTE FUNCTION docnumbers_require_number('{column}', '{pk}')"
+)
+
+
 def counter_statement(connection, purpose: str) -> str | None:
     """The one-statement upsert for ``purpose`` on ``connection``, or None (use the ORM)."""
     features = connection.features

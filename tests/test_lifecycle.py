@@ -338,3 +338,41 @@ def test_renumber_needs_a_reason_and_a_stored_number():
         renumber(doc, reason=" ")
     with pytest.raises(DocnumbersError, match="save it first"):
         renumber(Invoice(issued_on=D(2026, 1, 1)), reason="x")
+
+
+# -- a row is never committed without its number ---------------------------------------------
+
+
+def insert_past_docnumbers():
+    """An INSERT that bypasses the ORM, as a hand-written SQL import would."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(LateInvoice._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({connection.ops.quote_name('issued_on')}) VALUES (%s)",
+            [D(2026, 1, 1)],
+        )
+
+
+def test_a_row_without_its_number_is_refused_at_commit_or_reported_by_the_audit(vendor):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    if vendor == "postgresql":
+        # The COMMIT-time backstop refuses a late row that nobody queued.
+        with pytest.raises(IntegrityError, match="without its number"):
+            with transaction.atomic():
+                LateInvoice.objects.create(issued_on=D(2026, 1, 1))  # queued: fine
+                insert_past_docnumbers()
+        assert not LateInvoice.objects.exists()
+        with transaction.atomic():
+            LateInvoice.objects.create(issued_on=D(2026, 1, 1))
+        assert LateInvoice.objects.get().number == 1
+    else:
+        # No COMMIT hook here (numbers are taken at save time): the audit catches it.
+        insert_past_docnumbers()
+        with pytest.raises(CommandError, match="1 row without a number"):
+            call_command("docnumbers", "audit", "--no-progress", stdout=StringIO())

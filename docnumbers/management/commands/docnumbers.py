@@ -203,7 +203,10 @@ def audit_problems(reports, *, fail_on_gaps=False) -> str:
     duplicates = sum(len(r.duplicates) for r in reports)
     behind = sum(1 for r in reports if r.behind)
     gaps = sum(len(r.gaps) for r in reports) if fail_on_gaps else 0
+    unnumbered = sum(r.unnumbered for r in reports)
     parts = []
+    if unnumbered:
+        parts.append(f"{unnumbered} row{'s' * (unnumbered != 1)} without a number")
     if duplicates:
         parts.append(f"{duplicates} duplicate number{'s' * (duplicates != 1)}")
     if behind:
