@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 
 from django.db import router
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 from . import allocation, formatting, late, state
@@ -180,21 +181,36 @@ def settle(field, instance, using) -> None:
     mark = current.late.get(field.name)
     if mark is not None and mark.status() == state.ROLLED_BACK:
         del current.late[field.name]
-        instance._state.adding = True
+        _never_stored(instance)
     record = current.issued.get(field.name)
     if record is None:
         return
     if record.pk is not None and instance.pk != record.pk:
         _forget(field, instance, current, copy=True)
     elif record.given_back():
-        # The row was never stored after all: the next save inserts it.
-        instance._state.adding = True
+        _never_stored(instance)
         if record.taken:
             _forget(field, instance, current)
         else:
             del current.issued[field.name]  # an explicit number moves the counter again
     elif record.taken and record.pk is None and _key_of(field, instance) != record.key:
         _forget(field, instance, current)
+
+
+def _never_stored(instance) -> None:
+    """The INSERT of ``instance`` rolled back: the next save inserts it again.
+
+    The primary key the database gave it is cleared too: SQLite hands the same
+    id to the next row, which a save by primary key would then overwrite.
+    """
+    instance._state.adding = True
+    meta = instance._meta
+    for model in [type(instance), *meta.get_parent_list()]:
+        pk = model._meta.pk
+        if isinstance(pk, AutoFieldMixin) and not pk.remote_field:
+            setattr(instance, pk.attname, None)
+    if meta.pk.remote_field is not None:  # a multi-table child: its link to the parent
+        setattr(instance, meta.pk.attname, None)
 
 
 def _is_copy(field, instance, using) -> bool:
