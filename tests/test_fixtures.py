@@ -241,6 +241,34 @@ def test_a_loaded_counter_behind_its_documents_is_moved_forward_by_sync(tmp_path
     assert docnumbers("audit", "--no-progress")[0] == 0
 
 
+def test_a_dump_of_the_app_alone_loads_unattributed_and_sync_links_the_rows(tmp_path):
+    make_documents()
+    unrelated_counters_with_the_ids_of_default()  # the dump's counter ids name other rows
+    load(dump(tmp_path / "app.json", "testapp.Customer", "testapp.Invoice", natural=False))
+
+    loaded = Invoice.objects.using("other")
+    assert loaded.count() == 4
+    assert not loaded.filter(invoice_number_counter__isnull=False).exists()
+    status, reports = audit()
+    unattributed = [r for r in reports if r["unattributed"]]
+    assert [(r["period"], r["issued"], r["highest"]) for r in unattributed] == [
+        ("2025", 1, 1),
+        ("2026", 3, 4),
+    ]
+    status, out, _ = docnumbers("sync", "--no-progress")
+    assert "would link 3 row(s)" in out and "Run again with --apply" in out
+    assert not loaded.filter(invoice_number_counter__isnull=False).exists()
+
+    status, out, _ = docnumbers("sync", "--apply", "--no-progress")
+    assert status == 0 and "linked 3 row(s)" in out and "linked 1 row(s)" in out
+    assert not loaded.filter(invoice_number_counter__isnull=True).exists()
+    status, reports = audit()
+    assert status == 0 and not [r for r in reports if r["unattributed"]]
+    new = loaded.create(issued_on=day("2026-03-01"))
+    assert new.invoice_number_display == "INV-2026-0005"  # formats were not in the dump
+    assert new.invoice_number_counter_id == loaded.get(invoice_number=3).invoice_number_counter_id
+
+
 def test_a_dump_without_natural_keys_keeps_links_to_counters_loaded_after_the_rows(tmp_path):
     """dumpdata without natural keys lists apps as given (or as installed): rows first here."""
     make_documents()
