@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import allocation, bulk, checks, late, registry
+from . import allocation, bulk, checks, late, loading, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -14,6 +14,7 @@ class DocnumbersConfig(AppConfig):
     def ready(self):
         bulk.install()
         checks.register()
+        loading.connect()
         post_migrate.connect(seed_declared_formats, sender=self)
         post_migrate.connect(forget_counter_rows, sender=self)
         post_migrate.connect(install_late_backstops, sender=self)

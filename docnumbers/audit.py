@@ -78,6 +78,9 @@ class SequenceReport:
     note: str = ""
     sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
     number_format_id: int | None = dataclasses.field(default=None, repr=False)
+    #: Unattributed rows: the field, and the primary keys of the rows of this key.
+    field: AutoSequenceField | None = dataclasses.field(default=None, repr=False)
+    row_ids: list = dataclasses.field(default_factory=list, repr=False)
 
     @property
     def behind(self) -> bool:
@@ -163,6 +166,23 @@ class CounterMove:
     sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
     start_at: int = 1
     number_format_id: int | None = None
+
+
+@dataclasses.dataclass
+class RowLink:
+    """Rows without ``<name>_counter`` that ``sync`` links to the counter of their key."""
+
+    label: str
+    key: str
+    field: AutoSequenceField = dataclasses.field(repr=False)
+    row_ids: list = dataclasses.field(repr=False)
+    sequence_key: SequenceKey = dataclasses.field(repr=False)
+    start_at: int = 1
+    number_format_id: int | None = None
+    #: After ``apply_links``: rows linked, and rows left unlinked because their
+    #: number is already stored under that counter (a duplicate; sync names them).
+    linked: int = 0
+    duplicates: int = 0
 
 
 # -- targets --------------------------------------------------------------------
@@ -478,7 +498,9 @@ class _Pass:
             return []
         groups, lost = self._attribute(rows)
         reports = []
-        for key, (count, low, high, series_id) in sorted(groups.items(), key=lambda i: i[0].text):
+        for key, (count, low, high, series_id, ids) in sorted(
+            groups.items(), key=lambda i: i[0].text
+        ):
             report = SequenceReport(
                 label=self.label,
                 key=key.text,
@@ -493,7 +515,12 @@ class _Pass:
                 series=series_id,
                 sequence_key=key,
                 number_format_id=series_id,
-                note=f"rows without {field.counter_name} (loaded raw); not checked for gaps",
+                field=field,
+                row_ids=ids,
+                note=(
+                    f"rows without {field.counter_name} (loaded raw); not checked for gaps "
+                    "until docnumbers sync --apply links them"
+                ),
             )
             counter = by_key.get(key.text)
             if counter is not None:
@@ -518,12 +545,12 @@ class _Pass:
         return reports
 
     def _attribute(self, rows):
-        """Rows by recomputed key, as [count, lowest, highest, series id]; and the numbers
-        of rows whose series or period cannot be known."""
+        """Rows by recomputed key, as [count, lowest, highest, series id, row pks]; and the
+        numbers of rows whose series or period cannot be known."""
         field, meta = self.field, self.model._meta
         scope_fields = [meta.get_field(n) for n in field.unique_with]
         series_attname = meta.get_field(field.series_field).attname if field.series_field else None
-        columns = [field.attname, *(f.attname for f in scope_fields)]
+        columns = ["pk", field.attname, *(f.attname for f in scope_fields)]
         columns += [
             series_attname or field.attname,
             self.date_field.attname if self.date_field else field.attname,
@@ -532,7 +559,7 @@ class _Pass:
         series_of = {None: formats.series_of(field.format_code).first()}
         groups, lost = {}, []
         for row in rows.values_list(*columns).iterator(chunk_size=2000):
-            number, scope_values = row[0], row[1 : 1 + len(scope_fields)]
+            pk, number, scope_values = row[0], row[1], row[2 : 2 + len(scope_fields)]
             series_id = row[-2] if series_attname else None
             if series_id not in series_of:
                 series_of[series_id] = formats.filter(pk=series_id).first()
@@ -547,9 +574,10 @@ class _Pass:
                 scope=scope_from_values(scope_fields, scope_values),
                 period=chosen.as_format().period(day) if day is not None else "",
             )
-            entry = groups.setdefault(key, [0, number, number, chosen.pk])
+            entry = groups.setdefault(key, [0, number, number, chosen.pk, []])
             entry[0] += 1
             entry[1], entry[2] = min(entry[1], number), max(entry[2], number)
+            entry[4].append(pk)
         return groups, lost
 
 
@@ -673,6 +701,69 @@ def apply_moves(
             if progress is not None:
                 progress(done, len(moves), move.key)
     return made
+
+
+def plan_links(reports: Iterable[SequenceReport]) -> list[RowLink]:
+    """The rows loaded without ``<name>_counter`` whose key is known: ``sync`` links them."""
+    return [
+        RowLink(
+            label=r.label,
+            key=r.key,
+            field=r.field,
+            row_ids=r.row_ids,
+            sequence_key=r.sequence_key,
+            start_at=r.start_at,
+            number_format_id=r.number_format_id,
+        )
+        for r in reports
+        if r.unattributed and r.sequence_key is not None and r.row_ids
+    ]
+
+
+def apply_links(links: list[RowLink], *, using: str | None = None) -> list[RowLink]:
+    """Set ``<name>_counter`` of each link's rows to the counter of its key, in one transaction.
+
+    The counter is created if missing (at its first value; ``apply_moves`` moves it).
+    A row whose number that counter already holds in another row stays unlinked
+    (counted in ``duplicates``): the unique constraint on (counter, number) would
+    refuse it, and the audit keeps listing it as unattributed.
+    """
+    using = using or router.db_for_write(Counter)
+    with transaction.atomic(using=using):
+        for link in links:
+            counter_id = allocation.take(
+                link.sequence_key,
+                0,
+                start_at=link.start_at,
+                number_format_id=link.number_format_id,
+                using=using,
+            )[0]
+            for start in range(0, len(link.row_ids), 1000):
+                _link_rows(link, link.row_ids[start : start + 1000], counter_id, using)
+    return links
+
+
+def _link_rows(link: RowLink, ids: list, counter_id: int, using: str) -> None:
+    field = link.field
+    rows = field.model._default_manager.using(using)
+    loose = dict(
+        rows.filter(pk__in=ids, **{f"{field.counter_name}__isnull": True}).values_list(
+            "pk", field.attname
+        )
+    )
+    held = set(
+        rows.filter(
+            **{field.counter_name: counter_id, f"{field.attname}__in": set(loose.values())}
+        ).values_list(field.attname, flat=True)
+    )
+    free = []
+    for pk, number in sorted(loose.items()):
+        if number in held:
+            link.duplicates += 1
+        else:
+            held.add(number)
+            free.append(pk)
+    link.linked += rows.filter(pk__in=free).update(**{field.counter_name: counter_id})
 
 
 # -- explanations ---------------------------------------------------------------

@@ -35,14 +35,23 @@ class SequenceKey:
     @property
     def text(self) -> str:
         """The unique text stored in ``Counter.key``."""
-        text = self.sequence
-        if self.series is not None:
-            text += f"#{self.series}"
-        if self.scope:
-            text += f"|{self.scope_text}"
-        if self.period:
-            text += f"@{self.period}"
-        return shorten(text)
+        return key_text(self.sequence, self.series, self.scope_text, self.period)
+
+
+def key_text(sequence: str, series: int | None = None, scope: str = "", period: str = "") -> str:
+    """``Counter.key`` of these parts (``scope`` as ``scope_text`` makes it).
+
+    Also how a counter loaded from a fixture gets this database's key back
+    from its columns: the series id in a key differs between databases.
+    """
+    text = sequence
+    if series is not None:
+        text += f"#{series}"
+    if scope:
+        text += f"|{scope}"
+    if period:
+        text += f"@{period}"
+    return shorten(text)
 
 
 def scope_text(scope) -> str:

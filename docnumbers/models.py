@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from . import formatting, registry
+from . import formatting, keys, registry
 from .exceptions import FormatMissing
 
 
@@ -54,6 +54,18 @@ class NumberFormatQuerySet(models.QuerySet):
                     "admin; activate a series of that code."
                 ) from None
             return series
+
+    def get_by_natural_key(self, code, prefix="", suffix="", seeded_for=""):
+        """The format a fixture names (see ``NumberFormat.natural_key``).
+
+        A seeded format is found by ``seeded_for`` even where its text was edited,
+        so loading a dump updates the one ``migrate`` created instead of adding one.
+        """
+        if seeded_for:
+            seeded = self.filter(seeded_for=seeded_for).first()
+            if seeded is not None:
+                return seeded
+        return self.get(code=code, prefix=prefix, suffix=suffix)
 
 
 class NumberFormat(models.Model):
@@ -111,6 +123,13 @@ class NumberFormat(models.Model):
     def __str__(self):
         label = f"{self.code}: {self.name}" if self.name else self.code
         return f"{label} ({self.example()})"
+
+    def natural_key(self):
+        """How fixtures name a format, the same in every database: ``(code, prefix,
+        suffix, seeded_for)``. A seeded format is the one with its ``seeded_for``;
+        any other is known by its code, prefix and suffix, which no other series of
+        the code may share (they would read the same)."""
+        return (self.code, self.prefix, self.suffix, self.seeded_for or "")
 
     def as_format(self) -> formatting.Format:
         return formatting.Format(
@@ -184,6 +203,20 @@ class NumberFormat(models.Model):
             raise ValidationError(errors)
 
 
+class CounterManager(models.Manager):
+    def get_by_natural_key(self, sequence, scope="", period="", *series):
+        """The counter a fixture names (see ``Counter.natural_key``), found by the key
+        this database computes: its own id of the series."""
+        series_id = None
+        if series:
+            formats = NumberFormat.objects.db_manager(self.db)
+            try:
+                series_id = formats.get_by_natural_key(*series).pk
+            except NumberFormat.DoesNotExist:
+                raise self.model.DoesNotExist(f"No number format {list(series)!r}.") from None
+        return self.get(key=keys.key_text(sequence, series_id, scope, period))
+
+
 class Counter(models.Model):
     """The last value issued for one sequence key. Only ``allocation`` writes it."""
 
@@ -201,6 +234,8 @@ class Counter(models.Model):
         related_name="counters",
     )
 
+    objects = CounterManager()
+
     class Meta:
         ordering = ["sequence", "key"]
         verbose_name = _("counter")
@@ -209,6 +244,14 @@ class Counter(models.Model):
 
     def __str__(self):
         return self.key
+
+    def natural_key(self):
+        """``(sequence, scope, period, *the series' natural key)``: what ``key`` is made
+        of, but the series by its natural key, since its id differs between databases."""
+        series = self.number_format.natural_key() if self.number_format_id is not None else ()
+        return (self.sequence, self.scope, self.period, *series)
+
+    natural_key.dependencies = ["docnumbers.numberformat"]
 
     @property
     def next_value(self) -> int:

@@ -205,8 +205,40 @@ def test_loaddata_of_formatted_rows_without_counter_is_attributed_and_synced():
         ("2026", 1, 7),
     ]
     run("sync", "--apply", "--no-progress")
+    # sync also links the rows to their counters: they are audited like any other now.
+    assert not Invoice.objects.filter(invoice_number_counter__isnull=True).exists()
+    status, reports = audit_json("testapp.Invoice")
+    assert status == 0 and not [r for r in reports if r["unattributed"]]
     assert Invoice.objects.create(issued_on=day("2026-05-01")).invoice_number == 8
     assert Invoice.objects.create(issued_on=day("2025-05-01")).invoice_number == 42
+
+
+def test_sync_leaves_a_loaded_row_unlinked_when_its_number_is_taken(tmp_path):
+    first = Invoice.objects.create(issued_on=day("2026-01-02"))
+    fixture = tmp_path / "copy.json"
+    rows = [(1001, 1, "INV-2026-0001 (copy)"), (1002, 2, "INV-2026-0002")]
+    fixture.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "testapp.invoice",
+                    "pk": pk,
+                    "fields": {
+                        "issued_on": "2026-06-01",
+                        "invoice_number": number,
+                        "invoice_number_display": text,
+                    },
+                }
+                for pk, number, text in rows
+            ]
+        )
+    )
+    call_command("loaddata", fixture, verbosity=0)
+    status, out, err = run("sync", "--apply", "--no-progress")
+    assert status == 0 and "moved 1 -> 2" in out and "linked 1 row(s)" in out
+    assert "1 row(s) left without a counter: their number is already stored" in err
+    assert Invoice.objects.get(pk=1001).invoice_number_counter_id is None
+    assert Invoice.objects.get(pk=1002).invoice_number_counter_id == first.invoice_number_counter_id
 
 
 @contextlib.contextmanager

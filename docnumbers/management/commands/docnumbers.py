@@ -14,7 +14,7 @@ import json
 import shutil
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, transaction
 
 from docnumbers import audit as audit_mod
 from docnumbers.exceptions import AuditInputError
@@ -145,9 +145,14 @@ class Command(BaseCommand):
         fields = audit_mod.resolve_targets(targets)
         reports = audit_mod.audit(fields, using=database, progress=progress, details=False)
         moves = audit_mod.plan_moves(reports)
+        links = audit_mod.plan_links(reports)
         lost = [r for r in reports if r.unattributed and r.key is None]
-        if apply and moves:
-            moves = audit_mod.apply_moves(moves, using=database, progress=progress)
+        if apply and (moves or links):
+            # One transaction: an interruption leaves no counter moved and no row linked.
+            with transaction.atomic(using=database):
+                if moves:
+                    moves = audit_mod.apply_moves(moves, using=database, progress=progress)
+                links = audit_mod.apply_links(links, using=database)
         progress.close()
         if not moves:
             self.stdout.write("All counters are at or above the highest stored number.")
@@ -157,14 +162,39 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{move.label}  {move.key}: {verb} {old} -> {move.new} (next number {move.new + 1})"
             )
-        for report in lost:
-            self.stderr.write(f"{report.label}: {report.issued} {report.note}.")
         if moves and not apply:
             self.stdout.write(
                 f"{len(moves)} counter(s) behind. Run again with --apply to move them forward."
             )
         elif moves:
             self.stdout.write(f"{len(moves)} counter(s) moved forward.")
+        self._report_links(links, apply)
+        for report in lost:
+            self.stderr.write(f"{report.label}: {report.issued} {report.note}.")
+
+    def _report_links(self, links, apply):
+        """What sync did (or would do) with rows loaded without their counter."""
+        for link in links:
+            if not apply:
+                self.stdout.write(
+                    f"{link.label}  {link.key}: would link {len(link.row_ids)} row(s) "
+                    "loaded without their counter"
+                )
+                continue
+            self.stdout.write(f"{link.label}  {link.key}: linked {link.linked} row(s)")
+            if link.duplicates:
+                self.stderr.write(
+                    f"{link.label}: {link.duplicates} row(s) left without a counter: their "
+                    f"number is already stored under {link.key} (docnumbers audit)."
+                )
+        if links and not apply:
+            rows = sum(len(link.row_ids) for link in links)
+            self.stdout.write(
+                f"{rows} row(s) without their counter. Run again with --apply to link them."
+            )
+        elif links:
+            rows = sum(link.linked for link in links)
+            self.stdout.write(f"{rows} row(s) linked to their counter.")
 
     # -- explain ------------------------------------------------------------------
 
