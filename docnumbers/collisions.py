@@ -8,7 +8,8 @@ a few queries per batch of counters, never per document:
 
 - ``validation_errors`` (``NumberFormat.clean``, hence the admin form) and ``find``:
   the next numbers of a series, with the settings it is about to get, in every
-  period and scope of its code that has counters.
+  period and scope of its code that has counters;
+- ``issued_documents``: which of the admin preview's numbers are already stored.
 
 It imports no docnumbers model (``models`` imports it); the Counter model is
 reached through ``NumberFormat.counters``.
@@ -240,4 +241,26 @@ def _stored(field, wanted: dict, using) -> list[tuple[int, Collision]]:
             if entry is not None:
                 order, target, number, offset = entry
                 found.append((order, Collision(text, pk, target, number, offset)))
+    return found
+
+
+# -- The admin preview --------------------------------------------------------------------
+
+
+def issued_documents(code: str, texts: list[str], using=None) -> dict[str, str]:
+    """``{text: "invoice #12"}`` for the ``texts`` already stored by a field of ``code``.
+
+    For the preview, whose numbers are those of the scope-less sequence: fields
+    with ``unique_with`` are left out (their texts repeat across scopes by design).
+    """
+    texts = list(dict.fromkeys(texts))
+    folded = {text.casefold(): text for text in texts}
+    found: dict[str, str] = {}
+    for field in registry.fields_of_code(code):
+        if field.unique_with or not texts:
+            continue
+        rows = field.model._base_manager.using(using).filter(**{f"{field.display_name}__in": texts})
+        for pk, text in rows.order_by("pk").values_list("pk", field.display_name):
+            shown = text if text in texts else folded.get(text.casefold(), text)
+            found.setdefault(shown, document_label(field.model, pk))
     return found
