@@ -11,6 +11,7 @@ from .exceptions import (
     CounterOverflow,
     DocnumbersError,
     FormatMissing,
+    NumberCollision,
     SeriesMismatch,
     TemplateError,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DocnumbersError",
     "Format",
     "FormatMissing",
+    "NumberCollision",
     "Reset",
     "Sequence",
     "SeriesMismatch",

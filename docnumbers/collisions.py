@@ -9,7 +9,9 @@ a few queries per batch of counters, never per document:
 - ``validation_errors`` (``NumberFormat.clean``, hence the admin form) and ``find``:
   the next numbers of a series, with the settings it is about to get, in every
   period and scope of its code that has counters;
-- ``issued_documents``: which of the admin preview's numbers are already stored.
+- ``issued_documents``: which of the admin preview's numbers are already stored;
+- ``check_first_number``: at issue time, only for the first number of a new
+  counter row, so that ordinary saves cost no query.
 
 It imports no docnumbers model (``models`` imports it); the Counter model is
 reached through ``NumberFormat.counters``.
@@ -27,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from . import formatting, registry
+from .exceptions import NumberCollision
 from .keys import (
     SequenceKey,
     parse_scope,
@@ -264,3 +267,40 @@ def issued_documents(code: str, texts: list[str], using=None) -> dict[str, str]:
             shown = text if text in texts else folded.get(text.casefold(), text)
             found.setdefault(shown, document_label(field.model, pk))
     return found
+
+
+# -- Issue time ---------------------------------------------------------------------------
+
+
+def check_first_number(field, key: SequenceKey, series, new: list, first: int, using) -> None:
+    """Raise NumberCollision if the first number of a new counter row reads like a stored one.
+
+    Called by ``numbering`` after the texts are rendered. Only the first number a
+    counter row gives (``start_at``: a new period, scope or series, where a reset,
+    padding or period change collides) costs a query; every other save costs none.
+    """
+    if series is None or not new or first != field.start_at:
+        return
+    instance = new[0]
+    text = getattr(instance, field.display_name)
+    rows = field.model._base_manager.using(using).filter(
+        **scope_filters(field.model, field.unique_with, dict(key.scope)),
+        **{field.display_name: text},
+    )
+    if instance.pk is not None:
+        rows = rows.exclude(pk=instance.pk)
+    pk = rows.values_list("pk", flat=True).first()
+    if pk is None:
+        return
+    document = document_label(field.model, pk)
+    name = f" (series {series.name!r})" if series.name else ""
+    raise NumberCollision(
+        f"The number format {series.code!r}{name} would issue {text}, which is already "
+        f"the number of {document}. Its settings were changed without validation (for "
+        "example with QuerySet.update()) so that a new period or scope starts again on "
+        "a stored text: restore them, or change them in the admin, which refuses "
+        "settings that issue a text again.",
+        text=text,
+        document=document,
+        number_format=series,
+    )

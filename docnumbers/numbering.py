@@ -14,7 +14,7 @@ import datetime as dt
 from django.db import router
 from django.utils import timezone
 
-from . import allocation, formatting, late, state
+from . import allocation, collisions, formatting, late, state
 from .exceptions import SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
 
@@ -187,6 +187,9 @@ def number_all(field, instances, using) -> None:
         for offset, instance in enumerate(new):
             setattr(instance, field.attname, first + offset)
         _record(field, group, new + group.explicit, counter_id)
+        # A new counter row's first text may be stored already (a format changed
+        # without validation): refuse it by name. Costs a query only then. (#11)
+        collisions.check_first_number(field, key, group.series, new, first, using)
 
 
 def _prepare_late(field, key, group: Group) -> None:
