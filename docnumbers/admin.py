@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import allocation, audit, formatting, issued, registry
+from . import allocation, audit, collisions, formatting, issued, registry
 from .exceptions import AuditInputError, CounterMoveRefused
 from .fields import AutoSequenceField, sequence_fields
 from .forms import SetNextValueForm
@@ -134,10 +134,12 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
         ]
 
     def preview_view(self, request):
-        """JSON: the validation messages of the typed format and its next numbers.
+        """JSON: the validation messages of the typed format, its next numbers, and
+        which of them are already issued (``issued``: text -> document, ``warning``).
 
-        Runs the admin's own form (so the messages are those a save would show)
-        and renders with ``formatting`` (the code that issues the numbers).
+        Runs the admin's own form (so the messages are those a save would show,
+        a refused reissue included) and renders with ``formatting`` (the code that
+        issues the numbers).
         """
         obj = None
         object_id = request.GET.get("object_id") or None
@@ -166,19 +168,40 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
             days["day"] = dt.date.fromisoformat(request.GET.get("day", ""))
         except ValueError:
             errors.setdefault("day", []).append(gettext("Enter a valid date."))
-        previews = {}
+        previews = self._previews(fmt, days, obj)
+        shown = [text for preview in previews.values() for text in preview["numbers"]]
+        issued = collisions.issued_documents(fmt.code, shown) if shown else {}
+        warning = ""
+        if issued:
+            warning = gettext(
+                "The numbers marked as already issued are stored on other documents: "
+                "these settings would issue them again, so they cannot be saved."
+            )
+        return JsonResponse(
+            {
+                "valid": not errors,
+                "errors": errors,
+                "preview": previews,
+                "issued": issued,
+                "warning": warning,
+            }
+        )
+
+    @staticmethod
+    def _previews(fmt, days, obj) -> dict:
+        """``{label: {date, period, numbers}}`` for each day; {} when the format is invalid."""
         try:
             fmt.validate()
         except formatting.TemplateError:
-            pass  # the form's errors already say why
-        else:
-            for label, day in days.items():
-                previews[label] = {
-                    "date": day.isoformat(),
-                    "period": fmt.period(day),
-                    "numbers": upcoming_numbers(fmt, day, obj),
-                }
-        return JsonResponse({"valid": not errors, "errors": errors, "preview": previews})
+            return {}  # the form's errors already say why
+        return {
+            label: {
+                "date": day.isoformat(),
+                "period": fmt.period(day),
+                "numbers": upcoming_numbers(fmt, day, obj),
+            }
+            for label, day in days.items()
+        }
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         info = self.opts.app_label, self.opts.model_name

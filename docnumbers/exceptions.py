@@ -1,6 +1,6 @@
 """Every exception docnumbers raises, in one place."""
 
-from django.db.utils import OperationalError
+from django.db.utils import IntegrityError, OperationalError
 
 
 class DocnumbersError(Exception):
@@ -67,3 +67,21 @@ class CounterMoveRefused(DocnumbersError, ValueError):
 
 class AuditInputError(DocnumbersError, ValueError):
     """A target, date or range given to the audit does not name something that exists."""
+
+
+class NumberCollision(DocnumbersError, IntegrityError):
+    """A number about to be issued would read like one already stored in its scope.
+
+    Raised at issue time when a format's settings were changed without validation
+    (for example with ``QuerySet.update()``) so that a new counter's first number
+    repeats a stored text. A subclass of Django's IntegrityError, so code written
+    for the database's own refusal keeps working. ``text`` is the repeated text,
+    ``document`` names the row that has it, ``number_format`` is the series.
+    """
+
+    def __init__(self, message: str, *, text: str, document: str, number_format=None):
+        super().__init__(message)
+        self.message = message
+        self.text = text
+        self.document = document
+        self.number_format = number_format

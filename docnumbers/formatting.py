@@ -311,24 +311,52 @@ def period_key(day: dt.date, reset: str, first_month: int = 1) -> str:
     raise TemplateError(f"Unknown reset period {reset!r}.", "reset")
 
 
+# pattern, its first day, and how many months the period covers (0: one day).
 _PERIOD_PATTERNS = [
-    (re.compile(r"(\d{4})\Z"), lambda m: dt.date(int(m[1]), 1, 1)),
-    (re.compile(r"(\d{4})-(\d{2})\Z"), lambda m: dt.date(int(m[1]), int(m[2]), 1)),
-    (re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z"), lambda m: dt.date(int(m[1]), int(m[2]), int(m[3]))),
-    (re.compile(r"FY(\d{4})-(\d{2})\Z"), lambda m: dt.date(int(m[1]), int(m[2]), 1)),
+    (re.compile(r"(\d{4})\Z"), lambda m: dt.date(int(m[1]), 1, 1), 12),
+    (re.compile(r"(\d{4})-(\d{2})\Z"), lambda m: dt.date(int(m[1]), int(m[2]), 1), 1),
+    (
+        re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z"),
+        lambda m: dt.date(int(m[1]), int(m[2]), int(m[3])),
+        0,
+    ),
+    (re.compile(r"FY(\d{4})-(\d{2})\Z"), lambda m: dt.date(int(m[1]), int(m[2]), 1), 12),
 ]
+
+
+def _read_period(period: str) -> tuple[dt.date, int] | None:
+    for pattern, first_day, months in _PERIOD_PATTERNS:
+        match = pattern.match(period or "")
+        if match:
+            try:
+                return first_day(match), months
+            except ValueError:
+                return None
+    return None
 
 
 def parse_period(period: str) -> dt.date | None:
     """The first day of the period ``period_key`` named, or None ('' or a text it never makes)."""
-    for pattern, first_day in _PERIOD_PATTERNS:
-        match = pattern.match(period or "")
-        if match:
-            try:
-                return first_day(match)
-            except ValueError:
-                return None
-    return None
+    read = _read_period(period)
+    return read[0] if read else None
+
+
+def period_days(period: str) -> list[dt.date]:
+    """The first day of every month ``period`` covers (the day itself for a daily period).
+
+    A day in each month is enough to meet every period of another reset that
+    overlaps it, and every text a month or year token renders. [] for '' and
+    texts ``period_key`` never makes.
+    """
+    read = _read_period(period)
+    if read is None:
+        return []
+    first, months = read
+    days = [first]
+    for offset in range(1, months):
+        month = first.month - 1 + offset
+        days.append(dt.date(first.year + month // 12, month % 12 + 1, 1))
+    return days
 
 
 def token_table() -> list[tuple[str, str]]:

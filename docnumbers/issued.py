@@ -10,7 +10,7 @@ from django.apps import apps
 from django.db.models import Max
 
 from .fields import AutoSequenceField
-from .keys import parse_scope
+from .keys import parse_scope, scope_filters
 
 
 def field_of(counter) -> AutoSequenceField | None:
@@ -32,16 +32,7 @@ def rows_of(counter, using=None):
     rows = field.model._default_manager.using(using or counter._state.db)
     if field.format_code is not None:
         return rows.filter(**{f"{field.counter_name}_id": counter.pk})
-    filters = {}
-    scope = parse_scope(counter.scope)
-    for name in field.unique_with:
-        value = scope.get(name)
-        target = field.model._meta.get_field(name)
-        if value is None:
-            filters[f"{target.attname}__isnull"] = True
-        else:
-            filters[target.attname] = target.to_python(value)
-    return rows.filter(**filters)
+    return rows.filter(**scope_filters(field.model, field.unique_with, parse_scope(counter.scope)))
 
 
 def highest_issued(counter, using=None) -> int | None:

@@ -72,6 +72,22 @@ def parse_scope(text: str) -> dict[str, str | None]:
     return values if isinstance(values, dict) else {}
 
 
+def scope_filters(model, names, scope: dict) -> dict:
+    """ORM filters for the rows of ``model`` in ``scope`` (as ``parse_scope`` returns it).
+
+    ``names`` are the ``unique_with`` fields; a missing or None value means NULL.
+    """
+    filters = {}
+    for name in names:
+        target = model._meta.get_field(name)
+        value = scope.get(name)
+        if value is None:
+            filters[f"{target.attname}__isnull"] = True
+        else:
+            filters[target.attname] = target.to_python(value)
+    return filters
+
+
 def shorten(text: str) -> str:
     """Return ``text`` if it fits the key column, else a head and a SHA-256 digest."""
     if len(text) <= MAX_KEY_LENGTH:

@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from . import formatting, keys, registry
+from . import collisions, formatting, keys, registry
 from .exceptions import FormatMissing
 
 
@@ -199,6 +199,10 @@ class NumberFormat(models.Model):
                     code="same_as_series",
                     params={"code": self.code},
                 )
+        if self.code and not errors:
+            # A changed prefix, suffix, padding, reset or fiscal month must not make the
+            # next numbers read like issued ones (issue #11).
+            errors.update(collisions.validation_errors(self))
         if errors:
             raise ValidationError(errors)
 

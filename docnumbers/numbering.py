@@ -15,7 +15,7 @@ from django.db import router
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
-from . import allocation, formatting, late, state
+from . import allocation, collisions, formatting, late, state
 from .exceptions import NumberFrozen, SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
 
@@ -292,6 +292,9 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
         for offset, instance in enumerate(new):
             setattr(instance, field.attname, first + offset)
         _record(field, group, new, counter_id, using)
+        # A new counter row's first text may be stored already (a format changed
+        # without validation): refuse it by name. Costs a query only then. (#11)
+        collisions.check_first_number(field, key, group.series, new, first, using)
 
 
 def _prepare_late(field, key, group: Group) -> None:

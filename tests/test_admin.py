@@ -260,6 +260,53 @@ def test_saving_a_valid_format_keeps_issued_numbers(admin_client):
     assert invoice().invoice_number_display == f"R-{YEAR}-0002"
 
 
+def test_saving_a_reset_that_would_reissue_numbers_is_refused(admin_client):
+    first = invoice()
+    fmt = first.invoice_number_counter.number_format
+    url = reverse("admin:docnumbers_numberformat_change", args=[fmt.pk])
+    response = admin_client.post(url, format_data(reset="never"))
+    assert response.status_code == 200
+    assert (
+        f"INV-{YEAR}-0001 is already the number of invoice #{first.pk}" in response.content.decode()
+    )
+    assert "reset" in response.context["adminform"].form.errors
+    assert NumberFormat.objects.get(pk=fmt.pk).reset == "yearly"
+    assert invoice().invoice_number_display == f"INV-{YEAR}-0002"
+
+
+def test_preview_marks_numbers_already_issued(admin_client):
+    issued = [invoice(), invoice()]
+    fmt = issued[0].invoice_number_counter.number_format
+    response = admin_client.get(
+        preview_url(), format_data(reset="never", object_id=fmt.pk, day=f"{YEAR}-12-31")
+    )
+    data = response.json()
+    assert data["preview"]["today"]["numbers"] == [f"INV-{YEAR}-{n:04d}" for n in (1, 2, 3)]
+    assert data["issued"] == {
+        f"INV-{YEAR}-0001": f"invoice #{issued[0].pk}",
+        f"INV-{YEAR}-0002": f"invoice #{issued[1].pk}",
+    }
+    assert "already issued" in data["warning"]
+    assert not data["valid"]
+    assert f"INV-{YEAR}-0001 is already the number of invoice" in data["errors"]["reset"][0]
+
+
+def test_preview_of_a_harmless_change_marks_nothing(admin_client):
+    fmt = invoice().invoice_number_counter.number_format
+    response = admin_client.get(
+        preview_url(), format_data(prefix="FAC-{YYYY}-", object_id=fmt.pk, day="2030-01-01")
+    )
+    data = response.json()
+    assert data["valid"], data
+    assert data["issued"] == {} and data["warning"] == ""
+
+
+def test_change_form_has_a_place_for_the_issued_warning(admin_client):
+    fmt = invoice().invoice_number_counter.number_format
+    response = admin_client.get(reverse("admin:docnumbers_numberformat_change", args=[fmt.pk]))
+    assert 'id="docnumbers-preview-warning"' in response.content.decode()
+
+
 def test_a_series_with_counters_keeps_its_code(admin_client):
     fmt = invoice().invoice_number_counter.number_format
     url = reverse("admin:docnumbers_numberformat_change", args=[fmt.pk])

@@ -293,3 +293,138 @@ def test_schema_changes_rebuild_a_table_with_a_formatted_field():
     finally:
         with connection.schema_editor() as editor:
             editor.remove_constraint(Invoice, constraint)
+
+
+# -- Format changes that would reissue a text (#11) ----------------------------------------
+
+
+def refusal(fmt, field):
+    """The messages ``fmt.full_clean()`` attaches to ``field`` (it must refuse)."""
+    with pytest.raises(ValidationError) as info:
+        fmt.full_clean()
+    assert field in info.value.message_dict, info.value.message_dict
+    return " ".join(info.value.message_dict[field])
+
+
+def test_switching_a_yearly_reset_to_never_is_refused_naming_the_document():
+    first = invoice(D(2025, 11, 3))
+    invoice(D(2025, 12, 1))
+    invoice(D(2026, 1, 5))
+    fmt = NumberFormat.objects.get(code="invoice")
+    fmt.reset = "never"
+    message = refusal(fmt, "reset")
+    assert message == (
+        f"INV-2025-0001 is already the number of invoice #{first.pk}; with these settings "
+        "the next invoice of 2025 would read the same."
+    )
+    # Nothing was saved, and the next invoice is numbered as before.
+    assert NumberFormat.objects.get(pk=fmt.pk).reset == "yearly"
+    assert invoice(D(2026, 1, 6)).invoice_number_display == "INV-2026-0002"
+
+
+def test_a_prefix_whose_texts_overlap_issued_ones_is_refused():
+    old = NumberFormat.objects.create(code="quote", prefix="INV-", position=1)
+    other = NumberFormat.objects.create(code="quote", prefix="Q-", position=2)
+    issued = Quote.objects.create(series=old, number=10001)
+    assert issued.number_display == "INV-10001"
+    # INV-1 with padding 4 reads INV-10001 for its first number.
+    other.prefix = "INV-1"
+    assert "INV-10001 is already the number of quote" in refusal(other, "prefix")
+    # A new series is checked as well.
+    added = NumberFormat(code="quote", name="new", prefix="INV-1", position=3)
+    assert f"quote #{issued.pk}" in refusal(added, "prefix")
+
+
+def test_a_padding_change_is_refused_only_when_it_collides():
+    wide = NumberFormat.objects.create(code="quote", prefix="INV-", position=1)
+    narrow = NumberFormat.objects.create(code="quote", prefix="INV-0", position=2)
+    taken = [Quote.objects.create(series=wide) for _ in range(3)]
+    assert Quote.objects.create(series=narrow).number_display == "INV-00001"
+    narrow.padding = 3  # its next number, 2, would read INV-0002
+    assert f"INV-0002 is already the number of quote #{taken[1].pk}" in refusal(narrow, "padding")
+    narrow.padding = 5
+    narrow.full_clean()
+    # Within one yearly series, a padding change never repeats a text.
+    fmt = NumberFormat.objects.get(code="invoice")
+    invoice(D(2026, 1, 1))
+    for padding in (3, 6):
+        fmt.padding = padding
+        fmt.full_clean()
+
+
+def test_a_fiscal_month_change_is_refused_when_a_new_period_would_start_over():
+    fmt = NumberFormat.objects.get(code="invoice")
+    fmt.prefix, fmt.reset, fmt.fiscal_year_start_month = "INV-{FY}-", "fiscal", 4
+    fmt.save()
+    for day in (D(2025, 4, 2), D(2025, 8, 1)):
+        invoice(day)
+    fmt.fiscal_year_start_month = 7  # August 2025 would start FY2025-07 at 0001
+    assert "INV-2025-0001 is already the number of invoice" in refusal(
+        fmt, "fiscal_year_start_month"
+    )
+
+
+def test_a_harmless_change_is_allowed_and_keeps_issued_numbers():
+    invoice(D(2026, 2, 1))
+    fmt = NumberFormat.objects.get(code="invoice")
+    fmt.prefix = "FAC-{YYYY}-"
+    fmt.full_clean()
+    fmt.save()
+    assert invoice(D(2026, 2, 2)).invoice_number_display == "FAC-2026-0002"
+    quote = NumberFormat.objects.create(code="quote", prefix="INV-")
+    Quote.objects.create()
+    quote.prefix = "FAC-"
+    quote.full_clean()
+    quote.save()
+    assert Quote.objects.create().number_display == "FAC-0002"
+    texts = set(Invoice.objects.values_list("invoice_number_display", flat=True))
+    assert texts == {"INV-2026-0001", "FAC-2026-0002"}
+    assert set(Quote.objects.values_list("number_display", flat=True)) == {"INV-0001", "FAC-0002"}
+
+
+def test_per_customer_formats_are_checked_within_each_customer():
+    acme, globex = Customer.objects.create(name="Acme"), Customer.objects.create(name="Globex")
+    for _ in range(3):
+        CustomerDocument.objects.create(customer=acme, issued_on=D(2026, 3, 1))
+    CustomerDocument.objects.create(customer=globex, issued_on=D(2026, 3, 1))
+    fmt = NumberFormat.objects.get(code="customer-doc")
+    # Globex's next would read C-2026-002: Acme has that text, Globex does not.
+    fmt.prefix, fmt.padding = "C-{YYYY}-0", 2
+    fmt.full_clean()
+    fmt.save()
+    nxt = CustomerDocument.objects.create(customer=globex, issued_on=D(2026, 4, 1))
+    assert nxt.number_display == "C-2026-002"
+    # Without the yearly reset, each customer would start again at C-2026-001.
+    fmt.reset = "never"
+    message = refusal(fmt, "reset")
+    named = {
+        f"C-2026-001 is already the number of customer document #{doc.pk};"
+        for doc in CustomerDocument.objects.filter(number_display="C-2026-001")
+    }
+    assert any(message.startswith(text) for text in named), message
+
+
+def test_issuing_a_text_that_exists_raises_a_docnumbers_error_naming_format_and_text():
+    from docnumbers import DocnumbersError, NumberCollision
+
+    invoice(D(2026, 1, 1))
+    NumberFormat.objects.filter(code="invoice").update(reset="never")  # bypasses validation
+    with pytest.raises(NumberCollision) as info, transaction.atomic():
+        invoice(D(2026, 1, 2))
+    assert isinstance(info.value, DocnumbersError)
+    assert "INV-2026-0001" in str(info.value) and "'invoice'" in str(info.value)
+    assert Invoice.objects.count() == 1
+
+
+def test_only_the_first_number_of_a_new_counter_is_looked_up():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def invoice_queries(day):
+        with CaptureQueriesContext(connection) as captured:
+            invoice(day)
+        table = Invoice._meta.db_table
+        return [q["sql"].split()[0].upper() for q in captured if table in q["sql"]]
+
+    assert invoice_queries(D(2026, 1, 1)) == ["SELECT", "INSERT"]
+    assert invoice_queries(D(2026, 1, 2)) == ["INSERT"]

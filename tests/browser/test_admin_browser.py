@@ -66,6 +66,30 @@ def test_an_invalid_template_shows_its_message_before_and_after_saving(page, scr
     expect()(page.locator(".field-prefix ul.errorlist:visible")).to_have_count(0)
 
 
+def test_numbers_already_issued_are_marked_before_saving(page, screenshot):
+    first = Invoice.objects.create(issued_on=timezone.localdate())
+    series = NumberFormat.objects.get(code="invoice")
+    page.goto(f"/admin/docnumbers/numberformat/{series.pk}/change/")
+    today = page.locator("#docnumbers-preview-today li")
+    expect()(today).to_have_text([f"INV-{YEAR}-{n:04d}" for n in (2, 3, 4)])
+    expect()(page.locator("#docnumbers-preview-warning")).to_be_hidden()
+
+    page.select_option("#id_reset", "never")
+    expect()(page.locator("#docnumbers-preview-today li.docnumbers-issued")).to_have_count(1)
+    expect()(today.first).to_contain_text(f"INV-{YEAR}-0001")
+    expect()(today.first).to_contain_text(f"invoice #{first.pk}")
+    expect()(page.locator("#docnumbers-preview-warning")).to_contain_text("already issued")
+    expect()(page.locator("#docnumbers-error-reset")).to_contain_text(
+        f"INV-{YEAR}-0001 is already the number of invoice #{first.pk}"
+    )
+    page.locator("#docnumbers-preview").scroll_into_view_if_needed()
+    screenshot("issued-marked")
+
+    page.select_option("#id_reset", "yearly")
+    expect()(page.locator("#docnumbers-preview-today li.docnumbers-issued")).to_have_count(0)
+    expect()(page.locator("#docnumbers-preview-warning")).to_be_hidden()
+
+
 def test_dragging_a_series_to_the_top_makes_it_the_default(page, screenshot):
     standard = NumberFormat.objects.create(code="quote", name="Standard", prefix="Q-", position=1)
     export = NumberFormat.objects.create(code="quote", name="Export", prefix="QX-", position=2)

@@ -10,6 +10,7 @@
     var config = JSON.parse(configNode.textContent);
     var dayInput = document.getElementById("docnumbers-preview-day");
     var status = document.getElementById("docnumbers-preview-status");
+    var warning = document.getElementById("docnumbers-preview-warning");
     var lists = {
       today: document.getElementById("docnumbers-preview-today"),
       day: document.getElementById("docnumbers-preview-day-numbers"),
@@ -34,14 +35,30 @@
       return document.getElementById("id_" + name);
     }
 
-    function showNumbers(list, preview) {
+    // issued: text -> the document that already has it ("invoice #12").
+    function showNumbers(list, preview, issued) {
       list.textContent = "";
       (preview ? preview.numbers : []).forEach(function (text) {
         var item = document.createElement("li");
         item.textContent = text;
+        var owner = issued[text];
+        if (owner) {
+          var note = interpolate(gettext("already issued: %s"), [owner]);
+          var mark = document.createElement("span");
+          mark.className = "docnumbers-issued-note";
+          mark.textContent = "(" + note + ")";
+          item.appendChild(mark);
+          item.classList.add("docnumbers-issued");
+          item.title = note;
+        }
         list.appendChild(item);
       });
       list.classList.toggle("docnumbers-empty", !preview);
+    }
+
+    function showWarning(text) {
+      warning.textContent = text || "";
+      warning.hidden = !text;
     }
 
     function showErrors(errors) {
@@ -106,8 +123,9 @@
             return; // an answer to an older keystroke
           }
           showErrors(data.errors);
-          showNumbers(lists.today, data.preview.today);
-          showNumbers(lists.day, data.preview.day);
+          showNumbers(lists.today, data.preview.today, data.issued || {});
+          showNumbers(lists.day, data.preview.day, data.issued || {});
+          showWarning(data.warning);
           status.textContent = data.preview.today ? "" : gettext("No preview: fix the format first.");
           document.getElementById("docnumbers-preview").dataset.state = "ready";
         })
