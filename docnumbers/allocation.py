@@ -22,7 +22,7 @@ from . import sql
 from .conf import setting
 from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
 from .formatting import is_int
-from .keys import SequenceKey
+from .keys import SequenceKey, shorten
 
 #: Counter values are 64-bit signed integers on every backend.
 MIN_VALUE = -(2**63)
@@ -67,7 +67,9 @@ def check_range(name: str, value: int, key=None) -> None:
 
 def _new_row(key: SequenceKey, value: int, number_format_id) -> list:
     """The values of a new counter row, in the order of ``sql._INSERT_COUNTER``."""
-    return [key.text, value, key.sequence, key.scope_text, key.period, number_format_id]
+    # The sequence column holds 255 characters, like the key: a longer name of the
+    # function API is kept as its head and a digest, as the key is.
+    return [key.text, value, shorten(key.sequence), key.scope_text, key.period, number_format_id]
 
 
 def _advanced(current, count, floor, reset_value, start_at):

@@ -14,7 +14,7 @@ from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import class_prepared, post_save, pre_save
 
-from . import checks, formatting, late, numbering, registry
+from . import checks, columns, formatting, late, numbering, registry
 from .formatting import Format
 
 DISPLAY_MAX_LENGTH = 2 * formatting.MAX_TEMPLATE_LENGTH + 28
@@ -38,15 +38,32 @@ class _LateNumberAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
-class NumberDisplayField(models.CharField):
-    """The formatted number as it was issued (``INV-2026-0001``); never rewritten."""
+class NumberDisplayField(columns.BinaryCollationMixin, models.CharField):
+    """The formatted number as it was issued (``INV-2026-0001``); never rewritten.
 
-    def __init__(self, *args, **kwargs):
+    ``exact=True`` (what the field adds since 0.2) makes the column compare byte for
+    byte on MariaDB too, so ``INV-2026-0001`` and ``inv-2026-0001`` are two texts;
+    columns made before keep their collation until the migration that sets it.
+    """
+
+    def __init__(self, *args, exact=False, **kwargs):
+        self.exact = exact
         kwargs.setdefault("max_length", DISPLAY_MAX_LENGTH)
         kwargs.setdefault("null", True)
         kwargs.setdefault("blank", True)
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.exact:
+            kwargs["exact"] = True
+        return name, path, args, kwargs
+
+    def db_parameters(self, connection):
+        if self.exact:
+            return super().db_parameters(connection)
+        return models.CharField.db_parameters(self, connection)
 
     def pre_save(self, instance, add):
         number_field = self.model._meta.get_field(self.name.removesuffix("_display"))
@@ -223,7 +240,7 @@ def _add_companions(field, cls):
         return
     present = {f.name for f in cls._meta.local_fields}
     if field.display_name not in present:
-        cls.add_to_class(field.display_name, NumberDisplayField())
+        cls.add_to_class(field.display_name, NumberDisplayField(exact=True))
     if field.counter_name not in present:
         cls.add_to_class(field.counter_name, NumberCounterField())
     if field.late:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import collisions, formatting, keys, registry
+from .columns import ExactCharField
 from .exceptions import FormatMissing
 
 
@@ -224,7 +225,8 @@ class CounterManager(models.Manager):
 class Counter(models.Model):
     """The last value issued for one sequence key. Only ``allocation`` writes it."""
 
-    key = models.CharField(_("key"), max_length=255, unique=True)
+    # Byte for byte on every backend: "Order" and "order" are two sequences.
+    key = ExactCharField(_("key"), max_length=255, unique=True)
     value = models.BigIntegerField(_("last issued value"))
     sequence = models.CharField(_("sequence"), max_length=255, blank=True)
     scope = models.TextField(_("scope"), blank=True)

@@ -71,3 +71,34 @@ def test_the_period_of_today_follows_settings_time_zone_not_the_active_one():
         with timezone.override("Pacific/Pago_Pago"):
             ticket = Ticket.objects.create()
     assert ticket.number_display == "T20270101-0001"
+
+
+def test_keys_that_differ_only_in_case_space_or_accent_are_four_sequences():
+    """MariaDB's usual collation merged them into one counter; every backend keeps four."""
+    names = ["Order", "order", "order ", "ordér"]
+    assert [next_value(name) for name in names] == [1, 1, 1, 1]
+    assert [next_value(name) for name in names] == [2, 2, 2, 2]
+    assert Counter.objects.filter(key__in=names).count() == 4
+
+
+def test_texts_that_differ_only_in_case_are_two_documents():
+    """Two series whose prefixes differ in case: their numbers are two texts everywhere."""
+    from docnumbers.models import NumberFormat
+    from tests.testapp.models import Quote
+
+    upper = NumberFormat.objects.create(code="quote", name="Upper", prefix="Q-")
+    lower = NumberFormat.objects.create(code="quote", name="Lower", prefix="q-", position=1)
+    a, b = Quote.objects.create(series=upper), Quote.objects.create(series=lower)
+    assert (a.number_display, b.number_display) == ("Q-0001", "q-0001")
+    assert Quote.objects.get(number_display="q-0001") == b
+
+
+def test_a_function_key_longer_than_the_key_column_works():
+    long_name = "imports/" + "x" * 300
+    assert (next_value(long_name), next_value(long_name)) == (1, 2)
+    from docnumbers import last_value
+
+    assert last_value(long_name) == 2
+    row = Counter.objects.get()
+    assert len(row.key) <= 255 and len(row.sequence) <= 255
+    assert next_value(long_name + "y") == 1  # another name, another sequence
