@@ -1,0 +1,75 @@
+"""Every model shape an AutoSequenceField meets, chosen by ``SHAPES_STAGE``.
+
+- ``full`` (the default): each shape numbered from its creation: plain,
+  ``unique_with`` a ForeignKey, formatted, formatted with a ``series_field``, a
+  lines model pointing at a formatted model, an abstract base and its child, a
+  proxy, a multi-table child of a numbered parent, a late formatted field.
+"""
+
+import os
+
+from django.db import models
+
+from docnumbers import AutoSequenceField, Format
+
+STAGE = os.environ.get("SHAPES_STAGE", "full")
+
+
+class Branch(models.Model):
+    name = models.CharField(max_length=20)
+
+
+if STAGE == "full":
+
+    class Plain(models.Model):
+        number = AutoSequenceField()
+
+    class Scoped(models.Model):
+        branch = models.ForeignKey(Branch, on_delete=models.CASCADE)
+        number = AutoSequenceField(unique_with="branch")
+
+    class Bill(models.Model):
+        issued_on = models.DateField()
+        number = AutoSequenceField(
+            format=Format("shape-bill", prefix="B-{YYYY}-", padding=4, reset="yearly"),
+            date_field="issued_on",
+        )
+
+    class BillLine(models.Model):
+        bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
+        text = models.CharField(max_length=20)
+
+    class BillProxy(Bill):
+        class Meta:
+            proxy = True
+
+    class Quote(models.Model):
+        series = models.ForeignKey(
+            "docnumbers.NumberFormat", null=True, blank=True, on_delete=models.PROTECT
+        )
+        number = AutoSequenceField(
+            format=Format("shape-quote", prefix="Q-", padding=3), series_field="series"
+        )
+
+    class NumberedBase(models.Model):
+        number = AutoSequenceField(format=Format("shape-receipt", prefix="R-", padding=3))
+
+        class Meta:
+            abstract = True
+
+    class Receipt(NumberedBase):
+        amount = models.IntegerField(default=0)
+
+    class Document(models.Model):
+        number = AutoSequenceField(format=Format("shape-doc", prefix="D-", padding=3))
+
+    class Contract(Document):
+        party = models.CharField(max_length=20)
+
+    class LateBill(models.Model):
+        issued_on = models.DateField()
+        number = AutoSequenceField(
+            format=Format("shape-late", prefix="L-{YYYY}-", padding=4, reset="yearly"),
+            date_field="issued_on",
+            late=True,
+        )
