@@ -1,4 +1,4 @@
-"""Migrations that migrate: every model shape (#11).
+"""Migrations that migrate: every model shape, and adding numbers to tables with rows (#11).
 
 Each stage runs ``tests.shapes.harness`` in a process of its own (models cannot
 be swapped inside one), on a database of its own on the server DATABASE_URL
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db.migrations.loader import MigrationLoader
 
 from tests.shapes import MARKER
 
@@ -63,6 +64,10 @@ class Harness:
 def ok(result: dict) -> dict:
     assert result["error"] is None, f"{result['error']}\n{result['stderr']}"
     return result
+
+
+def docnumbers_leaf() -> list[str]:
+    return list(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("docnumbers")[0])
 
 
 # -- Every shape, numbered from its creation ----------------------------------------------
@@ -120,3 +125,158 @@ def test_every_shape_numbers_its_rows(shapes):
 def test_every_shape_leaves_makemigrations_check_clean(shapes):
     assert shapes["check_clean"] is True
     assert shapes["destroy"] is True
+
+
+# -- Adding numbers to tables that already have rows (the adoption path) -------------------
+
+
+@pytest.fixture(scope="module")
+def adopted(tmp_path_factory):
+    """Documents created without numbers, then the fields added: makemigrations, migrate."""
+    harness = Harness(tmp_path_factory.mktemp("adoption"))
+    try:
+        ok(harness.run("before", "create_db", "makemigrations", "migrate", "insert_before"))
+        return ok(
+            harness.run(
+                "after",
+                "makemigrations_noinput",
+                "makemigrations",
+                # The documented way to choose the order: edit order_by in the migration.
+                "order_dated_bills_by_date",
+                "operations",
+                "migrate",
+                "check_after",
+                "check_clean",
+                "destroy",
+            )
+        )
+    except BaseException:
+        harness.destroy()
+        raise
+
+
+def adoption_migration(adopted) -> tuple[list[str], list[list[str]]]:
+    names = [name for name in adopted["operations"] if name.startswith("0002_") and ":" not in name]
+    assert len(names) == 1
+    return adopted["operations"][names[0]], adopted["operations"][names[0] + ":dependencies"]
+
+
+def test_makemigrations_asks_nothing_with_or_without_noinput(adopted):
+    assert (
+        "Number the existing rows of adoptbill.number (ordered by pk)"
+        in (adopted["makemigrations_noinput"])
+    )
+    assert "Number the existing rows of adoptbill.number" in adopted["makemigrations"]
+    assert adopted["order_dated_bills_by_date"] != []
+
+
+def test_the_migration_numbers_rows_between_a_nullable_add_and_the_constraints(adopted):
+    operations, dependencies = adoption_migration(adopted)
+    assert operations[:5] == [
+        "AddField adoptbill.number",
+        "AddField adoptbill.number_counter",
+        "AddField adoptbill.number_display",
+        "NumberExistingRows adoptbill.number",
+        "AlterField adoptbill.number",
+    ]
+    for model in ("adoptplain", "adoptscoped", "adoptquote", "adoptscopedbill"):
+        steps = [op for op in operations if op.split(" ")[1].startswith(f"{model}.number")]
+        assert steps[0] == f"AddField {model}.number"
+        assert steps[-2:] == [f"NumberExistingRows {model}.number", f"AlterField {model}.number"]
+    # A late field is nullable as declared: no AlterField after the numbering.
+    assert "AlterField adoptlate.number" not in operations
+    assert "NumberExistingRows adoptlate.number" in operations
+    last_step = max(i for i, op in enumerate(operations) if not op.startswith("AddConstraint"))
+    first_constraint = min(i for i, op in enumerate(operations) if op.startswith("AddConstraint"))
+    assert last_step < first_constraint
+    assert docnumbers_leaf() in dependencies
+
+
+def test_existing_rows_are_numbered_by_primary_key_per_scope_and_period(adopted):
+    after = adopted["check_after"]
+    assert after["plain"] == [[1], [2], [3]]
+    # start_at=10, one sequence per branch.
+    assert after["scoped"] == [["a", 10], ["b", 10], ["a", 11], ["a", 12], ["b", 11]]
+    # Issued on 2025-05-01, 2026-01-10, 2025-02-01, 2026-03-01, 2025-12-31.
+    assert after["bill"] == [
+        [1, "INV-2025-0001"],
+        [1, "INV-2026-0001"],
+        [2, "INV-2025-0002"],
+        [2, "INV-2026-0002"],
+        [3, "INV-2025-0003"],
+    ]
+    assert after["scoped_bill"] == [
+        ["a", "SB-2025-01"],
+        ["b", "SB-2025-01"],
+        ["a", "SB-2026-01"],
+        ["a", "SB-2025-02"],
+    ]
+    assert after["late"] == [["L-2025-001"], ["L-2026-001"]]
+
+
+def test_existing_rows_follow_the_order_the_migration_names(adopted):
+    # order_by=("issued_on", "pk"): by date within each year.
+    assert adopted["check_after"]["dated"] == [
+        [2, "DB-2025-0002"],
+        [1, "DB-2026-0001"],
+        [1, "DB-2025-0001"],
+        [2, "DB-2026-0002"],
+        [3, "DB-2025-0003"],
+    ]
+
+
+def test_rows_without_a_series_get_the_default_one_and_formats_are_seeded(adopted):
+    after = adopted["check_after"]
+    assert after["quote"] == [["Q-", "Q-001"], ["QX-", "QX-001"], ["Q-", "Q-002"]]
+    # adopt-bill had no NumberFormat: created from the project's declared Format.
+    assert ["adopt-bill", "INV-{YYYY}-"] in after["formats"]
+
+
+def test_counters_end_at_the_highest_number_and_the_next_save_continues(adopted):
+    after = adopted["check_after"]
+    assert after["counters_bill"] == [["", "2025", 3], ["", "2026", 2]]
+    assert sorted(value for _, _, value in after["counters_scoped"]) == [11, 12]
+    assert [key[0].rsplit("@", 1)[1] for key in after["counter_ids"]] == [
+        "2025",
+        "2026",
+        "2025",
+        "2026",
+        "2025",
+    ]
+    assert after["next"] == {
+        "plain": 4,
+        "scoped": 13,
+        "bill_2025": "INV-2025-0004",
+        "bill_2026": "INV-2026-0003",
+        "quote": "Q-003",
+        "late": "L-2026-002",
+    }
+
+
+def test_after_adoption_the_database_refuses_duplicates_and_makemigrations_is_clean(adopted):
+    after = adopted["check_after"]
+    assert after["refused"] == {"null": True, "display": True}
+    assert after["unique"]["shapes_adoptscopedbill"] == [
+        "branch_id,number_display",
+        "number_counter_id,number",
+    ]
+    assert after["unique"]["shapes_adoptplain"] == ["number"]
+    assert adopted["check_clean"] is True
+    assert adopted["destroy"] is True
+
+
+def test_a_plain_addfield_on_a_table_with_rows_stops_with_a_clear_error(tmp_path):
+    """Django's own makemigrations writes a plain AddField: migrate says what to do instead."""
+    harness = Harness(tmp_path)
+    try:
+        ok(harness.run("before", "create_db", "makemigrations", "migrate", "insert_before"))
+        result = harness.run("after", "makemigrations_django", "migrate", "destroy")
+    except BaseException:
+        harness.destroy()
+        raise
+    assert result["makemigrations_django"] is not None  # no question asked
+    assert result["error"]["action"] == "migrate"
+    assert result["error"]["type"] == "CommandError"
+    assert "NumberExistingRows" in result["error"]["message"]
+    assert "shapes.AdoptBill.number" in result["error"]["message"]
+    assert result["destroy"] is True

@@ -15,8 +15,10 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import sys
 import traceback
+from pathlib import Path
 
 import django
 
@@ -27,10 +29,11 @@ django.setup()
 
 from django.apps import apps  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.core.management.commands import makemigrations as django_makemigrations  # noqa: E402
 from django.db import IntegrityError, connection, transaction  # noqa: E402
 from django.db.migrations.loader import MigrationLoader  # noqa: E402
 
-from docnumbers.models import NumberFormat  # noqa: E402
+from docnumbers.models import Counter, NumberFormat  # noqa: E402
 
 
 def model(name):
@@ -48,16 +51,26 @@ def destroy():
     return True
 
 
-def _makemigrations(*args, **options):
+def _makemigrations(*args, command="makemigrations", **options):
     out, err = io.StringIO(), io.StringIO()
     # A prompt would read stdin, which the test gives as empty: it fails at once.
-    call_command("makemigrations", "shapes", *args, stdout=out, stderr=err, **options)
+    call_command(command, "shapes", *args, stdout=out, stderr=err, **options)
     return out.getvalue() + err.getvalue()
 
 
 def makemigrations():
     """Interactive, as a developer types it: it must not ask anything."""
     return _makemigrations(interactive=True)
+
+
+def makemigrations_noinput():
+    """With --noinput, dry run: it must not stop at a question either."""
+    return _makemigrations("--dry-run", interactive=False)
+
+
+def makemigrations_django():
+    """Django's own command, as if docnumbers' were not installed (or a migration by hand)."""
+    return _makemigrations(command=django_makemigrations.Command(), interactive=False)
 
 
 def check_clean():
@@ -91,6 +104,20 @@ def operations():
             found[name] = [_describe(op) for op in migration.operations]
             found[name + ":dependencies"] = [list(d) for d in migration.dependencies]
     return found
+
+
+def order_dated_bills_by_date():
+    """The documented edit: number AdoptDatedBill's rows by date, not by primary key."""
+    changed = []
+    package = Path(os.environ["SHAPES_DIR"], os.environ["SHAPES_MIGRATIONS"])
+    for path in sorted(package.glob("0*.py")):
+        text = path.read_text()
+        pattern = r"(model_name='adoptdatedbill',\s*name='number',\s*order_by=)\('pk',\)"
+        new = re.sub(pattern, r"\1('issued_on', 'pk')", text)
+        if new != text:
+            path.write_text(new)
+            changed.append(path.name)
+    return changed
 
 
 def unique_sets():
@@ -162,14 +189,89 @@ def fill_full():
     return result
 
 
+def insert_before():
+    """Documents of a project that does not number them yet, the dates across two years."""
+    Branch = model("Branch")
+    a, b = Branch.objects.create(name="a"), Branch.objects.create(name="b")
+    dates = [day(d) for d in ("2025-05-01", "2026-01-10", "2025-02-01", "2026-03-01", "2025-12-31")]
+    for name in "xyz":
+        model("AdoptPlain").objects.create(name=name)
+    for branch in (a, b, a, a, b):
+        model("AdoptScoped").objects.create(branch=branch)
+    for name in ("AdoptBill", "AdoptDatedBill"):
+        for issued_on in dates:
+            model(name).objects.create(issued_on=issued_on)
+    for branch, issued_on in ((a, dates[0]), (b, dates[2]), (a, dates[1]), (a, dates[4])):
+        model("AdoptScopedBill").objects.create(branch=branch, issued_on=issued_on)
+    NumberFormat.objects.create(code="adopt-quote", prefix="Q-", padding=3, position=0)
+    export = NumberFormat.objects.create(code="adopt-quote", prefix="QX-", padding=3, position=1)
+    for series in (None, export, None):
+        model("AdoptQuote").objects.create(series=series)
+    for issued_on in dates[:2]:
+        model("AdoptLate").objects.create(issued_on=issued_on)
+    return True
+
+
+def _rows(name, *columns):
+    return [list(row) for row in model(name).objects.order_by("pk").values_list(*columns)]
+
+
+def _counters(name):
+    rows = Counter.objects.filter(sequence=f"shapes.{name.lower()}.number")
+    return sorted([row.scope, row.period, row.value] for row in rows)
+
+
+def check_after():
+    """What the adoption migration gave the existing rows, and what the next save gets."""
+    result = {
+        "plain": _rows("AdoptPlain", "number"),
+        "scoped": _rows("AdoptScoped", "branch__name", "number"),
+        "bill": _rows("AdoptBill", "number", "number_display"),
+        "dated": _rows("AdoptDatedBill", "number", "number_display"),
+        "scoped_bill": _rows("AdoptScopedBill", "branch__name", "number_display"),
+        "quote": _rows("AdoptQuote", "series__prefix", "number_display"),
+        "late": _rows("AdoptLate", "number_display"),
+        "counters_bill": _counters("AdoptBill"),
+        "counters_scoped": _counters("AdoptScoped"),
+        "counter_ids": _rows("AdoptBill", "number_counter__key"),
+        "formats": sorted(NumberFormat.objects.values_list("code", "prefix")),
+    }
+    Branch = model("Branch")
+    a = Branch.objects.get(name="a")
+    result["next"] = {
+        "plain": model("AdoptPlain").objects.create(name="new").number,
+        "scoped": model("AdoptScoped").objects.create(branch=a).number,
+        "bill_2025": model("AdoptBill").objects.create(issued_on=day("2025-07-01")).number_display,
+        "bill_2026": model("AdoptBill").objects.create(issued_on=day("2026-07-01")).number_display,
+        "quote": model("AdoptQuote").objects.create().number_display,
+    }
+    with transaction.atomic():
+        late = model("AdoptLate").objects.create(issued_on=day("2026-07-01"))
+    result["next"]["late"] = model("AdoptLate").objects.get(pk=late.pk).number_display
+    bills = model("AdoptBill").objects.order_by("pk")
+    result["refused"] = {
+        "null": refused(lambda: model("AdoptPlain").objects.filter(name="x").update(number=None)),
+        "display": refused(
+            lambda: bills.filter(pk=bills[1].pk).update(number_display=bills[0].number_display)
+        ),
+    }
+    result["unique"] = unique_sets()
+    return result
+
+
 ACTIONS = {
     f.__name__: f
     for f in (
         create_db,
         makemigrations,
+        makemigrations_noinput,
+        makemigrations_django,
+        order_dated_bills_by_date,
         operations,
         migrate,
         fill_full,
+        insert_before,
+        check_after,
         check_clean,
         destroy,
     )

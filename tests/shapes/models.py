@@ -4,6 +4,8 @@
   ``unique_with`` a ForeignKey, formatted, formatted with a ``series_field``, a
   lines model pointing at a formatted model, an abstract base and its child, a
   proxy, a multi-table child of a numbered parent, a late formatted field.
+- ``before``: the documents of an existing project, without numbers.
+- ``after``: the same documents once docnumbers numbers them (the adoption path).
 """
 
 import os
@@ -73,3 +75,56 @@ if STAGE == "full":
             date_field="issued_on",
             late=True,
         )
+
+else:
+    ADOPTED = STAGE == "after"
+
+    def numbered(**options):
+        """The fields to add at the adoption stage: ``{"number": AutoSequenceField(...)}``."""
+        return {"number": AutoSequenceField(**options)} if ADOPTED else {}
+
+    def document(name, fields, **options):
+        attrs = {"__module__": __name__, **fields, **numbered(**options)}
+        return type(name, (models.Model,), attrs)
+
+    def branch():
+        return models.ForeignKey(Branch, on_delete=models.CASCADE)
+
+    AdoptPlain = document("AdoptPlain", {"name": models.CharField(max_length=20)})
+    AdoptScoped = document("AdoptScoped", {"branch": branch()}, unique_with="branch", start_at=10)
+    AdoptBill = document(
+        "AdoptBill",
+        {"issued_on": models.DateField()},
+        format=Format("adopt-bill", prefix="INV-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+    )
+    AdoptDatedBill = document(
+        "AdoptDatedBill",
+        {"issued_on": models.DateField()},
+        format=Format("adopt-dated", prefix="DB-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+    )
+    AdoptScopedBill = document(
+        "AdoptScopedBill",
+        {"branch": branch(), "issued_on": models.DateField()},
+        unique_with="branch",
+        format=Format("adopt-scoped", prefix="SB-{YYYY}-", padding=2, reset="yearly"),
+        date_field="issued_on",
+    )
+    AdoptQuote = document(
+        "AdoptQuote",
+        {
+            "series": models.ForeignKey(
+                "docnumbers.NumberFormat", null=True, blank=True, on_delete=models.PROTECT
+            )
+        },
+        format="adopt-quote",
+        series_field="series",
+    )
+    AdoptLate = document(
+        "AdoptLate",
+        {"issued_on": models.DateField()},
+        format=Format("adopt-late", prefix="L-{YYYY}-", padding=3, reset="yearly"),
+        date_field="issued_on",
+        late=True,
+    )
