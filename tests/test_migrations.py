@@ -66,6 +66,12 @@ def ok(result: dict) -> dict:
     return result
 
 
+def migration(result: dict, prefix: str) -> tuple[list[str], list[list[str]]]:
+    """The operations and dependencies of the one migration whose name starts with ``prefix``."""
+    (name,) = [n for n in result["operations"] if n.startswith(prefix) and ":" not in n]
+    return result["operations"][name], result["operations"][name + ":dependencies"]
+
+
 def docnumbers_leaf() -> list[str]:
     return list(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("docnumbers")[0])
 
@@ -75,13 +81,23 @@ def docnumbers_leaf() -> list[str]:
 
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory):
+    """Every shape created: makemigrations, migrate, rows; then changed: the same again."""
     harness = Harness(tmp_path_factory.mktemp("shapes"))
-    actions = ["create_db", "makemigrations", "operations", "migrate", "fill_full"]
-    return ok(harness.run("full", *actions, "check_clean", "destroy"))
+    try:
+        actions = ["create_db", "makemigrations", "operations", "migrate", "fill_full"]
+        result = ok(harness.run("full", *actions, "check_clean"))
+        changed = ok(
+            harness.run(
+                "changed", "makemigrations", "operations", "migrate", "fill_changed", "check_clean"
+            )
+        )
+    finally:
+        harness.destroy()
+    return {**result, "changed": changed}
 
 
 def test_every_shape_gets_each_constraint_once_in_its_migration(shapes):
-    (initial,) = [ops for name, ops in shapes["operations"].items() if name == "0001_initial"]
+    initial, _ = migration(shapes, "0001_")
     constraints = [op for op in initial if op.startswith("AddConstraint")]
     # Two per formatted model (bill, document, latebill, quote, receipt), one for scoped:
     # the proxy, the abstract base, the MTI child and the lines model add none.
@@ -124,7 +140,30 @@ def test_every_shape_numbers_its_rows(shapes):
 
 def test_every_shape_leaves_makemigrations_check_clean(shapes):
     assert shapes["check_clean"] is True
-    assert shapes["destroy"] is True
+    assert shapes["changed"]["check_clean"] is True
+
+
+def test_a_later_migration_of_numbered_models_keeps_numbers_and_constraints(shapes):
+    changed = shapes["changed"]
+    second, _ = migration(changed, "0002_")
+    assert sorted(second) == sorted(
+        [
+            "AddField bill.note",
+            "AddField scoped.kind",
+            "AlterField document.number",
+            "AlterField scoped.number",
+            "RemoveConstraint scoped.shapes_scoped_branch_number_uniq",
+            "AddConstraint scoped",
+        ]
+    )
+    filled = changed["fill_changed"]
+    assert filled["bills"] == ["B-2025-0001", "B-2026-0001", "B-2026-0002"]
+    assert filled["bill"] == "B-2026-0003"
+    assert filled["scoped"] == [1, 1, 2]
+    assert filled["scoped_kind"] == 1
+    assert filled["document"] == "D-003"
+    assert filled["unique"]["shapes_scoped"] == ["branch_id,kind,number"]
+    assert filled["unique"]["shapes_bill"] == ["number_counter_id,number", "number_display"]
 
 
 # -- Adding numbers to tables that already have rows (the adoption path) -------------------
@@ -155,12 +194,6 @@ def adopted(tmp_path_factory):
         raise
 
 
-def adoption_migration(adopted) -> tuple[list[str], list[list[str]]]:
-    names = [name for name in adopted["operations"] if name.startswith("0002_") and ":" not in name]
-    assert len(names) == 1
-    return adopted["operations"][names[0]], adopted["operations"][names[0] + ":dependencies"]
-
-
 def test_makemigrations_asks_nothing_with_or_without_noinput(adopted):
     assert (
         "Number the existing rows of adoptbill.number (ordered by pk)"
@@ -171,7 +204,7 @@ def test_makemigrations_asks_nothing_with_or_without_noinput(adopted):
 
 
 def test_the_migration_numbers_rows_between_a_nullable_add_and_the_constraints(adopted):
-    operations, dependencies = adoption_migration(adopted)
+    operations, dependencies = migration(adopted, "0002_")
     assert operations[:5] == [
         "AddField adoptbill.number",
         "AddField adoptbill.number_counter",

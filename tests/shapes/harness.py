@@ -189,6 +189,22 @@ def fill_full():
     return result
 
 
+def fill_changed():
+    """After the second migration: the rows kept their numbers, new rows continue."""
+    Bill, Scoped, Document = model("Bill"), model("Scoped"), model("Document")
+    a = model("Branch").objects.get(name="a")
+    return {
+        "bills": texts(Bill.objects.order_by("pk")),
+        "bill": Bill.objects.create(issued_on=day("2026-03-01"), note="x").number_display,
+        "scoped": list(Scoped.objects.order_by("pk").values_list("number", flat=True)),
+        # A new scope (branch, kind) counts from the start.
+        "scoped_kind": Scoped.objects.create(branch=a, kind="x").number,
+        # start_at applies to new sequences only: the existing counter continues.
+        "document": Document.objects.create().number_display,
+        "unique": unique_sets(),
+    }
+
+
 def insert_before():
     """Documents of a project that does not number them yet, the dates across two years."""
     Branch = model("Branch")
@@ -270,6 +286,7 @@ ACTIONS = {
         operations,
         migrate,
         fill_full,
+        fill_changed,
         insert_before,
         check_after,
         check_clean,

@@ -4,6 +4,9 @@
   ``unique_with`` a ForeignKey, formatted, formatted with a ``series_field``, a
   lines model pointing at a formatted model, an abstract base and its child, a
   proxy, a multi-table child of a numbered parent, a late formatted field.
+- ``changed``: the same, changed the way projects change them later: a column
+  added to a formatted model (a table rebuild on SQLite), a field added to a
+  ``unique_with``, another ``start_at``.
 - ``before``: the documents of an existing project, without numbers.
 - ``after``: the same documents once docnumbers numbers them (the adoption path).
 """
@@ -21,17 +24,22 @@ class Branch(models.Model):
     name = models.CharField(max_length=20)
 
 
-if STAGE == "full":
+if STAGE in ("full", "changed"):
+    CHANGED = STAGE == "changed"
 
     class Plain(models.Model):
         number = AutoSequenceField()
 
     class Scoped(models.Model):
         branch = models.ForeignKey(Branch, on_delete=models.CASCADE)
-        number = AutoSequenceField(unique_with="branch")
+        if CHANGED:
+            kind = models.CharField(max_length=5, default="")
+        number = AutoSequenceField(unique_with=("branch", "kind") if CHANGED else "branch")
 
     class Bill(models.Model):
         issued_on = models.DateField()
+        if CHANGED:
+            note = models.CharField(max_length=10, default="")
         number = AutoSequenceField(
             format=Format("shape-bill", prefix="B-{YYYY}-", padding=4, reset="yearly"),
             date_field="issued_on",
@@ -63,7 +71,9 @@ if STAGE == "full":
         amount = models.IntegerField(default=0)
 
     class Document(models.Model):
-        number = AutoSequenceField(format=Format("shape-doc", prefix="D-", padding=3))
+        number = AutoSequenceField(
+            format=Format("shape-doc", prefix="D-", padding=3), start_at=5 if CHANGED else 1
+        )
 
     class Contract(Document):
         party = models.CharField(max_length=20)
