@@ -24,7 +24,8 @@ INSTALLED_APPS = [
 MIGRATION_MODULES = {"shapes": os.environ.get("SHAPES_MIGRATIONS", "shapes_migrations")}
 
 _default = DATABASES["default"]
-if _default["ENGINE"] == "django.db.backends.sqlite3":
+# Any SQLite backend (the test settings may use a subclass of Django's).
+if "sqlite" in _default["ENGINE"]:
     _name = os.path.join(SHAPES_DIR, "shapes.sqlite3")
 else:
     _name = (os.environ.get("TEST_DB_NAME") or "test_docnumbers") + "_shapes"
