@@ -1,9 +1,9 @@
 from django.apps import AppConfig
 from django.db import connections, router
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import allocation, bulk, checks, late, loading, registry
+from . import adoption, allocation, bulk, checks, late, loading, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -15,6 +15,7 @@ class DocnumbersConfig(AppConfig):
         bulk.install()
         checks.register()
         loading.connect()
+        pre_migrate.connect(adoption.refuse_unnumbered_rows, sender=self)
         post_migrate.connect(seed_declared_formats, sender=self)
         post_migrate.connect(forget_counter_rows, sender=self)
         post_migrate.connect(install_late_backstops, sender=self)

@@ -161,6 +161,10 @@ class AutoSequenceField(models.BigIntegerField):
         self.series_field = series_field
         kwargs.setdefault("editable", False)
         kwargs.setdefault("blank", True)
+        # The counter gives the value, not a default; "default None" (left out of
+        # migrations) keeps makemigrations from asking for one when the field is
+        # added to a model that has rows (see ``adoption``).
+        kwargs.setdefault("default", None)
         if not self.unique_with and self.format_code is None:
             kwargs.setdefault("unique", True)
         super().__init__(*args, **kwargs)
@@ -184,6 +188,8 @@ class AutoSequenceField(models.BigIntegerField):
                 kwargs[key] = django_default
         if not self.unique_with and self.format_code is None:
             kwargs.pop("unique", None)
+        if kwargs.get("default", models.NOT_PROVIDED) is None:
+            del kwargs["default"]
         options = {
             "start_at": self.start_at if self.start_at != 1 else None,
             "unique_with": self.unique_with or None,

@@ -1,0 +1,150 @@
+"""The migration operation that numbers existing rows, and the steps that use it.
+
+``NumberExistingRows(model_name, name, order_by=("pk",))`` numbers the rows of a
+model whose number is NULL (see ``adoption``). ``adoption_steps`` rewrites the
+``AddField`` of an AutoSequenceField that ``makemigrations`` detected into the
+steps that work on a table with rows; docnumbers' ``makemigrations`` command
+applies it to every migration it writes.
+"""
+
+from __future__ import annotations
+
+from django.db.migrations.operations import AddConstraint, AddField, AddIndex, AlterField
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.operations.fields import FieldOperation
+
+from . import adoption
+
+try:  # Django 5.1+: the symbol makemigrations prints before the description.
+    from django.db.migrations.operations.base import OperationCategory
+except ImportError:  # pragma: no cover - Django 4.2
+    OperationCategory = None
+
+
+class NumberExistingRows(Operation):
+    """Number the rows whose ``name`` is NULL, in ``order_by`` order, with the real engine.
+
+    Each ``unique_with`` scope and period counts from the field's ``start_at``;
+    formatted fields get their text and counter; the counters end at the highest
+    number issued. A format with no row yet is created from the defaults the
+    project's field declares (``Format(...)``). Backwards it does nothing (the
+    column it filled is dropped by the reverse of the AddField before it).
+    """
+
+    reduces_to_sql = False
+    reversible = True
+    if OperationCategory is not None:
+        category = OperationCategory.PYTHON
+
+    def __init__(self, model_name, name, order_by=adoption.DEFAULT_ORDER):
+        self.model_name = model_name
+        self.name = name
+        self.order_by = tuple(order_by)
+
+    @property
+    def model_name_lower(self):
+        return self.model_name.lower()
+
+    def deconstruct(self):
+        # order_by is always written out, so that the migration shows what to change.
+        kwargs = {"model_name": self.model_name, "name": self.name, "order_by": self.order_by}
+        return self.__class__.__name__, [], kwargs
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        using = schema_editor.connection.alias
+        if self.allow_migrate_model(using, model):
+            adoption.number_existing_rows(model, self.name, order_by=self.order_by, using=using)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+    def references_model(self, name, app_label):
+        return name.lower() == self.model_name_lower
+
+    def references_field(self, model_name, name, app_label):
+        # The order and the unique_with fields are read too: any field of the model.
+        return model_name.lower() == self.model_name_lower
+
+    def describe(self):
+        order = ", ".join(self.order_by)
+        return f"Number the existing rows of {self.model_name}.{self.name} (ordered by {order})"
+
+    @property
+    def migration_name_fragment(self):
+        return f"number_{self.model_name_lower}_{self.name.lower()}"
+
+
+def _nullable(field):
+    name, path, args, kwargs = field.deconstruct()
+    return type(field)(*args, **{**kwargs, "null": True})
+
+
+def _on(operations: list, model: str, kinds) -> list:
+    return [op for op in operations if isinstance(op, kinds) and op.model_name_lower == model]
+
+
+def _adopt(operations: list, add: AddField) -> list:
+    """Replace ``add`` by the adoption steps.
+
+    The numbering comes after every field operation of the model in this
+    migration (a ``unique_with`` or ``date_field`` added alongside must exist),
+    and the model's constraints and indexes after the numbering.
+    """
+    model, field = add.model_name_lower, add.field
+    names = (f"{add.name}_display", f"{add.name}_counter")
+    companions = [op for op in _on(operations, model, AddField) if op.name in names]
+    result = []
+    for op in operations:
+        if op is add:
+            nullable = AddField(model_name=add.model_name, name=add.name, field=_nullable(field))
+            result += [nullable, *companions]
+        elif not any(op is c for c in companions):
+            result.append(op)
+    steps = [NumberExistingRows(model_name=add.model_name, name=add.name)]
+    if not field.null:
+        steps.append(AlterField(model_name=add.model_name, name=add.name, field=field))
+    fields = _on(result, model, FieldOperation)
+    last = max(i for i, op in enumerate(result) if any(op is f for f in fields))
+    # The unique constraints are added once every row has its number.
+    early = _on(result[:last], model, (AddConstraint, AddIndex))
+    head = [op for op in result[: last + 1] if not any(op is e for e in early)]
+    return head + steps + early + result[last + 1 :]
+
+
+def _key(operation) -> tuple[str, str]:
+    return operation.model_name_lower, operation.name
+
+
+def adoption_steps(operations: list) -> list:
+    """``operations`` with each AddField of an AutoSequenceField made to work on existing rows.
+
+    ``AddField`` (null=True), the companion AddFields, ``NumberExistingRows``, then
+    ``AlterField`` to the declared (NOT NULL) field; constraints after them. An
+    AddField already followed by its NumberExistingRows is left as it is.
+    """
+    done = {_key(op) for op in operations if isinstance(op, NumberExistingRows)}
+    result = list(operations)
+    for add in [op for op in operations if adoption.adds_number(op) and _key(op) not in done]:
+        result = _adopt(result, add)
+    return result
+
+
+def rewrite_migration(migration, docnumbers_leaf=None) -> bool:
+    """Apply ``adoption_steps`` to ``migration`` in place; return whether it changed.
+
+    Numbering rows uses docnumbers' tables as they are now, so the migration then
+    depends on ``docnumbers_leaf`` (docnumbers' latest migration) when given.
+    """
+    operations = adoption_steps(migration.operations)
+    # Every adoption adds a NumberExistingRows: the same length means nothing changed.
+    if len(operations) == len(migration.operations):
+        return False
+    migration.operations = operations
+    if docnumbers_leaf is not None and migration.app_label != "docnumbers":
+        others = [d for d in migration.dependencies if d[0] != "docnumbers"]
+        migration.dependencies = [*others, tuple(docnumbers_leaf)]
+    return True

@@ -1,0 +1,317 @@
+"""Run migrations of the shapes app on a database of its own, in a process of its own.
+
+``python -m tests.shapes.harness ACTION ...``, with the environment variables
+``tests.shapes.settings`` reads (``SHAPES_DIR``, ``SHAPES_MIGRATIONS``) and
+``SHAPES_STAGE`` for the models. Each action's result goes into one JSON object,
+printed on the last line of stdout after ``SHAPES-RESULT:``. An action that
+fails stops the run (its error is in the result), except ``destroy``, which
+always runs when asked. Models cannot be swapped inside one process: each stage
+of the models is a run of its own, on the same database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import sys
+import traceback
+from pathlib import Path
+
+import django
+
+from tests.shapes import MARKER
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.shapes.settings")
+django.setup()
+
+from django.apps import apps  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.core.management.commands import makemigrations as django_makemigrations  # noqa: E402
+from django.db import IntegrityError, connection, transaction  # noqa: E402
+from django.db.migrations.loader import MigrationLoader  # noqa: E402
+
+from docnumbers.models import Counter, NumberFormat  # noqa: E402
+
+
+def model(name):
+    return apps.get_model("shapes", name)
+
+
+def create_db():
+    """A fresh, empty database: migrate runs, the shapes app has no migration yet."""
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    return connection.settings_dict["NAME"]
+
+
+def destroy():
+    connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+    return True
+
+
+def _makemigrations(*args, command="makemigrations", **options):
+    out, err = io.StringIO(), io.StringIO()
+    # A prompt would read stdin, which the test gives as empty: it fails at once.
+    call_command(command, "shapes", *args, stdout=out, stderr=err, **options)
+    return out.getvalue() + err.getvalue()
+
+
+def makemigrations():
+    """Interactive, as a developer types it: it must not ask anything."""
+    return _makemigrations(interactive=True)
+
+
+def makemigrations_noinput():
+    """With --noinput, dry run: it must not stop at a question either."""
+    return _makemigrations("--dry-run", interactive=False)
+
+
+def makemigrations_django():
+    """Django's own command, as if docnumbers' were not installed (or a migration by hand)."""
+    return _makemigrations(command=django_makemigrations.Command(), interactive=False)
+
+
+def check_clean():
+    """makemigrations --check --dry-run: True when the models match the migrations."""
+    try:
+        _makemigrations("--check", "--dry-run", interactive=False)
+    except SystemExit as exc:
+        return exc.code in (0, None)
+    return True
+
+
+def migrate():
+    out = io.StringIO()
+    call_command("migrate", interactive=False, stdout=out, verbosity=1)
+    return out.getvalue()
+
+
+def _describe(operation) -> str:
+    """``AddField bill.number``: the operation's class, model and field (or name)."""
+    parts = [getattr(operation, "model_name", None), getattr(operation, "name", None)]
+    target = ".".join(str(part) for part in parts if part)
+    return f"{type(operation).__name__} {target}".strip()
+
+
+def operations():
+    """The operations and dependencies of the shapes app's migrations, by migration name."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    found = {}
+    for (app, name), migration in sorted(loader.disk_migrations.items()):
+        if app == "shapes":
+            found[name] = [_describe(op) for op in migration.operations]
+            found[name + ":dependencies"] = [list(d) for d in migration.dependencies]
+    return found
+
+
+def order_dated_bills_by_date():
+    """The documented edit: number AdoptDatedBill's rows by date, not by primary key."""
+    changed = []
+    package = Path(os.environ["SHAPES_DIR"], os.environ["SHAPES_MIGRATIONS"])
+    for path in sorted(package.glob("0*.py")):
+        text = path.read_text()
+        pattern = r"(model_name='adoptdatedbill',\s*name='number',\s*order_by=)\('pk',\)"
+        new = re.sub(pattern, r"\1('issued_on', 'pk')", text)
+        if new != text:
+            path.write_text(new)
+            changed.append(path.name)
+    return changed
+
+
+def unique_sets():
+    """Per shapes table: the column sets of its unique constraints (the primary key left out)."""
+    found = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            if not table.startswith("shapes_"):
+                continue
+            constraints = connection.introspection.get_constraints(cursor, table)
+            found[table] = sorted(
+                ",".join(c["columns"])
+                for c in constraints.values()
+                if c["unique"] and not c["primary_key"]
+            )
+    return found
+
+
+def refused(do):
+    """Whether the database refuses what ``do`` writes."""
+    try:
+        with transaction.atomic():
+            do()
+    except IntegrityError:
+        return True
+    return False
+
+
+def texts(objects, attr="number_display"):
+    return [getattr(obj, attr) for obj in objects]
+
+
+def day(text):
+    return dt.date.fromisoformat(text)
+
+
+def fill_full():
+    """Rows of every shape, numbered from their creation; what they got."""
+    Branch = model("Branch")
+    a, b = Branch.objects.create(name="a"), Branch.objects.create(name="b")
+    result = {"plain": [model("Plain").objects.create().number for _ in range(2)]}
+    Scoped = model("Scoped")
+    result["scoped"] = [Scoped.objects.create(branch=x).number for x in (a, b, a)]
+    Bill = model("Bill")
+    bills = [Bill.objects.create(issued_on=day(d)) for d in ("2025-12-31", "2026-01-01")]
+    bills.append(model("BillProxy").objects.create(issued_on=day("2026-02-01")))
+    result["bills"] = texts(bills)
+    model("BillLine").objects.create(bill=bills[0], text="one")
+    result["lines"] = model("BillLine").objects.filter(bill=bills[0]).count()
+    Quote = model("Quote")
+    export = NumberFormat.objects.create(code="shape-quote", prefix="QX-", padding=3, position=9)
+    quotes = [Quote.objects.create(), Quote.objects.create(series=export), Quote.objects.create()]
+    result["quotes"] = texts(quotes)
+    result["receipts"] = texts([model("Receipt").objects.create() for _ in range(2)])
+    Document, Contract = model("Document"), model("Contract")
+    result["documents"] = texts([Document.objects.create(), Contract.objects.create(party="x")])
+    LateBill = model("LateBill")
+    with transaction.atomic():
+        late = [LateBill.objects.create(issued_on=day(d)) for d in ("2025-03-01", "2026-03-01")]
+    result["late"] = texts([LateBill.objects.get(pk=obj.pk) for obj in late])
+    result["refused"] = {
+        "display": refused(
+            lambda: Bill.objects.filter(pk=bills[1].pk).update(number_display="B-2025-0001")
+        ),
+        "scoped": refused(lambda: Scoped.objects.create(branch=a, number=1)),
+        "plain": refused(lambda: model("Plain").objects.create(number=2)),
+    }
+    result["unique"] = unique_sets()
+    return result
+
+
+def fill_changed():
+    """After the second migration: the rows kept their numbers, new rows continue."""
+    Bill, Scoped, Document = model("Bill"), model("Scoped"), model("Document")
+    a = model("Branch").objects.get(name="a")
+    return {
+        "bills": texts(Bill.objects.order_by("pk")),
+        "bill": Bill.objects.create(issued_on=day("2026-03-01"), note="x").number_display,
+        "scoped": list(Scoped.objects.order_by("pk").values_list("number", flat=True)),
+        # A new scope (branch, kind) counts from the start.
+        "scoped_kind": Scoped.objects.create(branch=a, kind="x").number,
+        # start_at applies to new sequences only: the existing counter continues.
+        "document": Document.objects.create().number_display,
+        "unique": unique_sets(),
+    }
+
+
+def insert_before():
+    """Documents of a project that does not number them yet, the dates across two years."""
+    Branch = model("Branch")
+    a, b = Branch.objects.create(name="a"), Branch.objects.create(name="b")
+    dates = [day(d) for d in ("2025-05-01", "2026-01-10", "2025-02-01", "2026-03-01", "2025-12-31")]
+    for name in "xyz":
+        model("AdoptPlain").objects.create(name=name)
+    for branch in (a, b, a, a, b):
+        model("AdoptScoped").objects.create(branch=branch)
+    for name in ("AdoptBill", "AdoptDatedBill"):
+        for issued_on in dates:
+            model(name).objects.create(issued_on=issued_on)
+    for branch, issued_on in ((a, dates[0]), (b, dates[2]), (a, dates[1]), (a, dates[4])):
+        model("AdoptScopedBill").objects.create(branch=branch, issued_on=issued_on)
+    NumberFormat.objects.create(code="adopt-quote", prefix="Q-", padding=3, position=0)
+    export = NumberFormat.objects.create(code="adopt-quote", prefix="QX-", padding=3, position=1)
+    for series in (None, export, None):
+        model("AdoptQuote").objects.create(series=series)
+    for issued_on in dates[:2]:
+        model("AdoptLate").objects.create(issued_on=issued_on)
+    return True
+
+
+def _rows(name, *columns):
+    return [list(row) for row in model(name).objects.order_by("pk").values_list(*columns)]
+
+
+def _counters(name):
+    rows = Counter.objects.filter(sequence=f"shapes.{name.lower()}.number")
+    return sorted([row.scope, row.period, row.value] for row in rows)
+
+
+def check_after():
+    """What the adoption migration gave the existing rows, and what the next save gets."""
+    result = {
+        "plain": _rows("AdoptPlain", "number"),
+        "scoped": _rows("AdoptScoped", "branch__name", "number"),
+        "bill": _rows("AdoptBill", "number", "number_display"),
+        "dated": _rows("AdoptDatedBill", "number", "number_display"),
+        "scoped_bill": _rows("AdoptScopedBill", "branch__name", "number_display"),
+        "quote": _rows("AdoptQuote", "series__prefix", "number_display"),
+        "late": _rows("AdoptLate", "number_display"),
+        "counters_bill": _counters("AdoptBill"),
+        "counters_scoped": _counters("AdoptScoped"),
+        "counter_ids": _rows("AdoptBill", "number_counter__key"),
+        "formats": sorted(NumberFormat.objects.values_list("code", "prefix")),
+    }
+    Branch = model("Branch")
+    a = Branch.objects.get(name="a")
+    result["next"] = {
+        "plain": model("AdoptPlain").objects.create(name="new").number,
+        "scoped": model("AdoptScoped").objects.create(branch=a).number,
+        "bill_2025": model("AdoptBill").objects.create(issued_on=day("2025-07-01")).number_display,
+        "bill_2026": model("AdoptBill").objects.create(issued_on=day("2026-07-01")).number_display,
+        "quote": model("AdoptQuote").objects.create().number_display,
+    }
+    with transaction.atomic():
+        late = model("AdoptLate").objects.create(issued_on=day("2026-07-01"))
+    result["next"]["late"] = model("AdoptLate").objects.get(pk=late.pk).number_display
+    bills = model("AdoptBill").objects.order_by("pk")
+    result["refused"] = {
+        "null": refused(lambda: model("AdoptPlain").objects.filter(name="x").update(number=None)),
+        "display": refused(
+            lambda: bills.filter(pk=bills[1].pk).update(number_display=bills[0].number_display)
+        ),
+    }
+    result["unique"] = unique_sets()
+    return result
+
+
+ACTIONS = {
+    f.__name__: f
+    for f in (
+        create_db,
+        makemigrations,
+        makemigrations_noinput,
+        makemigrations_django,
+        order_dated_bills_by_date,
+        operations,
+        migrate,
+        fill_full,
+        fill_changed,
+        insert_before,
+        check_after,
+        check_clean,
+        destroy,
+    )
+}
+
+
+def run(names: list[str]) -> dict:
+    result: dict = {"vendor": connection.vendor, "error": None}
+    for name in names:
+        if result["error"] is not None and name != "destroy":
+            continue
+        try:
+            result[name] = ACTIONS[name]()
+        except BaseException as exc:  # SystemExit too: makemigrations exits on a question.
+            traceback.print_exc()
+            result[name] = None
+            result["error"] = result["error"] or {
+                "action": name,
+                "type": type(exc).__name__,
+                "message": str(exc),
+            }
+    return result
+
+
+if __name__ == "__main__":
+    print(MARKER + json.dumps(run(sys.argv[1:]), default=str), flush=True)

@@ -1,0 +1,140 @@
+"""Every model shape an AutoSequenceField meets, chosen by ``SHAPES_STAGE``.
+
+- ``full`` (the default): each shape numbered from its creation: plain,
+  ``unique_with`` a ForeignKey, formatted, formatted with a ``series_field``, a
+  lines model pointing at a formatted model, an abstract base and its child, a
+  proxy, a multi-table child of a numbered parent, a late formatted field.
+- ``changed``: the same, changed the way projects change them later: a column
+  added to a formatted model (a table rebuild on SQLite), a field added to a
+  ``unique_with``, another ``start_at``.
+- ``before``: the documents of an existing project, without numbers.
+- ``after``: the same documents once docnumbers numbers them (the adoption path).
+"""
+
+import os
+
+from django.db import models
+
+from docnumbers import AutoSequenceField, Format
+
+STAGE = os.environ.get("SHAPES_STAGE", "full")
+
+
+class Branch(models.Model):
+    name = models.CharField(max_length=20)
+
+
+if STAGE in ("full", "changed"):
+    CHANGED = STAGE == "changed"
+
+    class Plain(models.Model):
+        number = AutoSequenceField()
+
+    class Scoped(models.Model):
+        branch = models.ForeignKey(Branch, on_delete=models.CASCADE)
+        if CHANGED:
+            kind = models.CharField(max_length=5, default="")
+        number = AutoSequenceField(unique_with=("branch", "kind") if CHANGED else "branch")
+
+    class Bill(models.Model):
+        issued_on = models.DateField()
+        if CHANGED:
+            note = models.CharField(max_length=10, default="")
+        number = AutoSequenceField(
+            format=Format("shape-bill", prefix="B-{YYYY}-", padding=4, reset="yearly"),
+            date_field="issued_on",
+        )
+
+    class BillLine(models.Model):
+        bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
+        text = models.CharField(max_length=20)
+
+    class BillProxy(Bill):
+        class Meta:
+            proxy = True
+
+    class Quote(models.Model):
+        series = models.ForeignKey(
+            "docnumbers.NumberFormat", null=True, blank=True, on_delete=models.PROTECT
+        )
+        number = AutoSequenceField(
+            format=Format("shape-quote", prefix="Q-", padding=3), series_field="series"
+        )
+
+    class NumberedBase(models.Model):
+        number = AutoSequenceField(format=Format("shape-receipt", prefix="R-", padding=3))
+
+        class Meta:
+            abstract = True
+
+    class Receipt(NumberedBase):
+        amount = models.IntegerField(default=0)
+
+    class Document(models.Model):
+        number = AutoSequenceField(
+            format=Format("shape-doc", prefix="D-", padding=3), start_at=5 if CHANGED else 1
+        )
+
+    class Contract(Document):
+        party = models.CharField(max_length=20)
+
+    class LateBill(models.Model):
+        issued_on = models.DateField()
+        number = AutoSequenceField(
+            format=Format("shape-late", prefix="L-{YYYY}-", padding=4, reset="yearly"),
+            date_field="issued_on",
+            late=True,
+        )
+
+else:
+    ADOPTED = STAGE == "after"
+
+    def numbered(**options):
+        """The fields to add at the adoption stage: ``{"number": AutoSequenceField(...)}``."""
+        return {"number": AutoSequenceField(**options)} if ADOPTED else {}
+
+    def document(name, fields, **options):
+        attrs = {"__module__": __name__, **fields, **numbered(**options)}
+        return type(name, (models.Model,), attrs)
+
+    def branch():
+        return models.ForeignKey(Branch, on_delete=models.CASCADE)
+
+    AdoptPlain = document("AdoptPlain", {"name": models.CharField(max_length=20)})
+    AdoptScoped = document("AdoptScoped", {"branch": branch()}, unique_with="branch", start_at=10)
+    AdoptBill = document(
+        "AdoptBill",
+        {"issued_on": models.DateField()},
+        format=Format("adopt-bill", prefix="INV-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+    )
+    AdoptDatedBill = document(
+        "AdoptDatedBill",
+        {"issued_on": models.DateField()},
+        format=Format("adopt-dated", prefix="DB-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+    )
+    AdoptScopedBill = document(
+        "AdoptScopedBill",
+        {"branch": branch(), "issued_on": models.DateField()},
+        unique_with="branch",
+        format=Format("adopt-scoped", prefix="SB-{YYYY}-", padding=2, reset="yearly"),
+        date_field="issued_on",
+    )
+    AdoptQuote = document(
+        "AdoptQuote",
+        {
+            "series": models.ForeignKey(
+                "docnumbers.NumberFormat", null=True, blank=True, on_delete=models.PROTECT
+            )
+        },
+        format="adopt-quote",
+        series_field="series",
+    )
+    AdoptLate = document(
+        "AdoptLate",
+        {"issued_on": models.DateField()},
+        format=Format("adopt-late", prefix="L-{YYYY}-", padding=3, reset="yearly"),
+        date_field="issued_on",
+        late=True,
+    )

@@ -1,0 +1,315 @@
+"""Migrations that migrate: every model shape, and adding numbers to tables with rows (#11).
+
+Each stage runs ``tests.shapes.harness`` in a process of its own (models cannot
+be swapped inside one), on a database of its own on the server DATABASE_URL
+names, with the shapes app's migrations written to a temporary package:
+``makemigrations`` then ``migrate`` exactly as a project runs them, no hand edits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db.migrations.loader import MigrationLoader
+
+from tests.shapes import MARKER
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Seconds one stage may take (a fresh database and every migration on MariaDB included).
+TIMEOUT = 300
+
+
+class Harness:
+    """Runs stages of the shapes app on one database, in one migrations package."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        package = directory / "shapes_migrations"
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+
+    def run(self, stage: str, *actions: str) -> dict:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.shapes.settings",
+            "SHAPES_DIR": str(self.directory),
+            "SHAPES_MIGRATIONS": "shapes_migrations",
+            "SHAPES_STAGE": stage,
+        }
+        process = subprocess.run(
+            [sys.executable, "-m", "tests.shapes.harness", *actions],
+            cwd=ROOT,
+            env=env,
+            # A question from makemigrations reads an empty stdin and fails at once.
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+        lines = [line for line in process.stdout.splitlines() if line.startswith(MARKER)]
+        assert lines, f"the harness printed no result:\n{process.stdout}\n{process.stderr}"
+        result = json.loads(lines[-1][len(MARKER) :])
+        result["stderr"] = process.stderr
+        return result
+
+    def destroy(self) -> None:
+        self.run("before", "destroy")
+
+
+def ok(result: dict) -> dict:
+    assert result["error"] is None, f"{result['error']}\n{result['stderr']}"
+    return result
+
+
+def migration(result: dict, prefix: str) -> tuple[list[str], list[list[str]]]:
+    """The operations and dependencies of the one migration whose name starts with ``prefix``."""
+    (name,) = [n for n in result["operations"] if n.startswith(prefix) and ":" not in n]
+    return result["operations"][name], result["operations"][name + ":dependencies"]
+
+
+def docnumbers_leaf() -> list[str]:
+    return list(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("docnumbers")[0])
+
+
+# -- Every shape, numbered from its creation ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    """Every shape created: makemigrations, migrate, rows; then changed: the same again."""
+    harness = Harness(tmp_path_factory.mktemp("shapes"))
+    try:
+        actions = ["create_db", "makemigrations", "operations", "migrate", "fill_full"]
+        result = ok(harness.run("full", *actions, "check_clean"))
+        changed = ok(
+            harness.run(
+                "changed", "makemigrations", "operations", "migrate", "fill_changed", "check_clean"
+            )
+        )
+    finally:
+        harness.destroy()
+    return {**result, "changed": changed}
+
+
+def test_every_shape_gets_each_constraint_once_in_its_migration(shapes):
+    initial, _ = migration(shapes, "0001_")
+    constraints = [op for op in initial if op.startswith("AddConstraint")]
+    # Two per formatted model (bill, document, latebill, quote, receipt), one for scoped:
+    # the proxy, the abstract base, the MTI child and the lines model add none.
+    assert sorted(constraints) == sorted(
+        [f"AddConstraint {m}" for m in ("bill", "document", "latebill", "quote", "receipt")] * 2
+        + ["AddConstraint scoped"]
+    )
+
+
+def test_every_shape_migrates_with_its_unique_constraints_in_the_database(shapes):
+    formatted = ["number_counter_id,number", "number_display"]
+    assert shapes["fill_full"]["unique"] == {
+        "shapes_bill": formatted,
+        "shapes_billline": [],
+        "shapes_branch": [],
+        "shapes_contract": [],
+        "shapes_document": formatted,
+        "shapes_latebill": formatted,
+        "shapes_plain": ["number"],
+        "shapes_quote": formatted,
+        "shapes_receipt": formatted,
+        "shapes_scoped": ["branch_id,number"],
+    }
+    assert shapes["fill_full"]["refused"] == {"display": True, "scoped": True, "plain": True}
+
+
+def test_every_shape_numbers_its_rows(shapes):
+    filled = shapes["fill_full"]
+    assert filled["plain"] == [1, 2]
+    assert filled["scoped"] == [1, 1, 2]
+    # The proxy shares its concrete model's sequence.
+    assert filled["bills"] == ["B-2025-0001", "B-2026-0001", "B-2026-0002"]
+    assert filled["lines"] == 1
+    assert filled["quotes"] == ["Q-001", "QX-001", "Q-002"]
+    assert filled["receipts"] == ["R-001", "R-002"]
+    # The multi-table child is numbered by its parent's field, in the parent's sequence.
+    assert filled["documents"] == ["D-001", "D-002"]
+    assert filled["late"] == ["L-2025-0001", "L-2026-0001"]
+
+
+def test_every_shape_leaves_makemigrations_check_clean(shapes):
+    assert shapes["check_clean"] is True
+    assert shapes["changed"]["check_clean"] is True
+
+
+def test_a_later_migration_of_numbered_models_keeps_numbers_and_constraints(shapes):
+    changed = shapes["changed"]
+    second, _ = migration(changed, "0002_")
+    assert sorted(second) == sorted(
+        [
+            "AddField bill.note",
+            "AddField scoped.kind",
+            "AlterField document.number",
+            "AlterField scoped.number",
+            "RemoveConstraint scoped.shapes_scoped_branch_number_uniq",
+            "AddConstraint scoped",
+        ]
+    )
+    filled = changed["fill_changed"]
+    assert filled["bills"] == ["B-2025-0001", "B-2026-0001", "B-2026-0002"]
+    assert filled["bill"] == "B-2026-0003"
+    assert filled["scoped"] == [1, 1, 2]
+    assert filled["scoped_kind"] == 1
+    assert filled["document"] == "D-003"
+    assert filled["unique"]["shapes_scoped"] == ["branch_id,kind,number"]
+    assert filled["unique"]["shapes_bill"] == ["number_counter_id,number", "number_display"]
+
+
+# -- Adding numbers to tables that already have rows (the adoption path) -------------------
+
+
+@pytest.fixture(scope="module")
+def adopted(tmp_path_factory):
+    """Documents created without numbers, then the fields added: makemigrations, migrate."""
+    harness = Harness(tmp_path_factory.mktemp("adoption"))
+    try:
+        ok(harness.run("before", "create_db", "makemigrations", "migrate", "insert_before"))
+        return ok(
+            harness.run(
+                "after",
+                "makemigrations_noinput",
+                "makemigrations",
+                # The documented way to choose the order: edit order_by in the migration.
+                "order_dated_bills_by_date",
+                "operations",
+                "migrate",
+                "check_after",
+                "check_clean",
+                "destroy",
+            )
+        )
+    except BaseException:
+        harness.destroy()
+        raise
+
+
+def test_makemigrations_asks_nothing_with_or_without_noinput(adopted):
+    assert (
+        "Number the existing rows of adoptbill.number (ordered by pk)"
+        in (adopted["makemigrations_noinput"])
+    )
+    assert "Number the existing rows of adoptbill.number" in adopted["makemigrations"]
+    assert adopted["order_dated_bills_by_date"] != []
+
+
+def test_the_migration_numbers_rows_between_a_nullable_add_and_the_constraints(adopted):
+    operations, dependencies = migration(adopted, "0002_")
+    assert operations[:5] == [
+        "AddField adoptbill.number",
+        "AddField adoptbill.number_counter",
+        "AddField adoptbill.number_display",
+        "NumberExistingRows adoptbill.number",
+        "AlterField adoptbill.number",
+    ]
+    for model in ("adoptplain", "adoptscoped", "adoptquote", "adoptscopedbill"):
+        steps = [op for op in operations if op.split(" ")[1].startswith(f"{model}.number")]
+        assert steps[0] == f"AddField {model}.number"
+        assert steps[-2:] == [f"NumberExistingRows {model}.number", f"AlterField {model}.number"]
+    # A late field is nullable as declared: no AlterField after the numbering.
+    assert "AlterField adoptlate.number" not in operations
+    assert "NumberExistingRows adoptlate.number" in operations
+    last_step = max(i for i, op in enumerate(operations) if not op.startswith("AddConstraint"))
+    first_constraint = min(i for i, op in enumerate(operations) if op.startswith("AddConstraint"))
+    assert last_step < first_constraint
+    assert docnumbers_leaf() in dependencies
+
+
+def test_existing_rows_are_numbered_by_primary_key_per_scope_and_period(adopted):
+    after = adopted["check_after"]
+    assert after["plain"] == [[1], [2], [3]]
+    # start_at=10, one sequence per branch.
+    assert after["scoped"] == [["a", 10], ["b", 10], ["a", 11], ["a", 12], ["b", 11]]
+    # Issued on 2025-05-01, 2026-01-10, 2025-02-01, 2026-03-01, 2025-12-31.
+    assert after["bill"] == [
+        [1, "INV-2025-0001"],
+        [1, "INV-2026-0001"],
+        [2, "INV-2025-0002"],
+        [2, "INV-2026-0002"],
+        [3, "INV-2025-0003"],
+    ]
+    assert after["scoped_bill"] == [
+        ["a", "SB-2025-01"],
+        ["b", "SB-2025-01"],
+        ["a", "SB-2026-01"],
+        ["a", "SB-2025-02"],
+    ]
+    assert after["late"] == [["L-2025-001"], ["L-2026-001"]]
+
+
+def test_existing_rows_follow_the_order_the_migration_names(adopted):
+    # order_by=("issued_on", "pk"): by date within each year.
+    assert adopted["check_after"]["dated"] == [
+        [2, "DB-2025-0002"],
+        [1, "DB-2026-0001"],
+        [1, "DB-2025-0001"],
+        [2, "DB-2026-0002"],
+        [3, "DB-2025-0003"],
+    ]
+
+
+def test_rows_without_a_series_get_the_default_one_and_formats_are_seeded(adopted):
+    after = adopted["check_after"]
+    assert after["quote"] == [["Q-", "Q-001"], ["QX-", "QX-001"], ["Q-", "Q-002"]]
+    # adopt-bill had no NumberFormat: created from the project's declared Format.
+    assert ["adopt-bill", "INV-{YYYY}-"] in after["formats"]
+
+
+def test_counters_end_at_the_highest_number_and_the_next_save_continues(adopted):
+    after = adopted["check_after"]
+    assert after["counters_bill"] == [["", "2025", 3], ["", "2026", 2]]
+    assert sorted(value for _, _, value in after["counters_scoped"]) == [11, 12]
+    assert [key[0].rsplit("@", 1)[1] for key in after["counter_ids"]] == [
+        "2025",
+        "2026",
+        "2025",
+        "2026",
+        "2025",
+    ]
+    assert after["next"] == {
+        "plain": 4,
+        "scoped": 13,
+        "bill_2025": "INV-2025-0004",
+        "bill_2026": "INV-2026-0003",
+        "quote": "Q-003",
+        "late": "L-2026-002",
+    }
+
+
+def test_after_adoption_the_database_refuses_duplicates_and_makemigrations_is_clean(adopted):
+    after = adopted["check_after"]
+    assert after["refused"] == {"null": True, "display": True}
+    assert after["unique"]["shapes_adoptscopedbill"] == [
+        "branch_id,number_display",
+        "number_counter_id,number",
+    ]
+    assert after["unique"]["shapes_adoptplain"] == ["number"]
+    assert adopted["check_clean"] is True
+    assert adopted["destroy"] is True
+
+
+def test_a_plain_addfield_on_a_table_with_rows_stops_with_a_clear_error(tmp_path):
+    """Django's own makemigrations writes a plain AddField: migrate says what to do instead."""
+    harness = Harness(tmp_path)
+    try:
+        ok(harness.run("before", "create_db", "makemigrations", "migrate", "insert_before"))
+        result = harness.run("after", "makemigrations_django", "migrate", "destroy")
+    except BaseException:
+        harness.destroy()
+        raise
+    assert result["makemigrations_django"] is not None  # no question asked
+    assert result["error"]["action"] == "migrate"
+    assert result["error"]["type"] == "CommandError"
+    assert "NumberExistingRows" in result["error"]["message"]
+    assert "shapes.AdoptBill.number" in result["error"]["message"]
+    assert result["destroy"] is True
