@@ -19,7 +19,6 @@ from collections.abc import Callable
 from django.db import DataError, IntegrityError, OperationalError, connections, router, transaction
 
 from . import sql
-from .conf import setting
 from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
 from .formatting import is_int
 from .keys import SequenceKey, shorten
@@ -147,13 +146,12 @@ def take(
         )
     purpose, step = _statement_params(count, floor, reset_value, start_at)
     params = _new_row(key, first, number_format_id) + step
-    guard = (
-        _creation_guard(connection, using, key) if sql.needs_creation_guard(connection) else None
-    )
     try:
-        with guard or contextlib.nullcontext(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            if sql.needs_creation_guard(connection):
+                return _take_innodb(cursor, key, purpose, step, params)
             cursor.execute(sql.counter_statement(connection, purpose), params)
-            counter_id, last = cursor.fetchone()
+            return cursor.fetchone()
     except (IntegrityError, DataError) as exc:
         if _is_overflow(exc):
             raise CounterOverflow(
@@ -161,55 +159,22 @@ def take(
                 f"{count} more number(s). Start a new sequence instead."
             ) from exc
         raise
-    return counter_id, last
 
 
-#: MariaDB counter rows known to exist (committed): (alias, database name, key).
-_known_rows: set[tuple[str, str, str]] = set()
-
-
-def forget_known_rows(using: str) -> None:
-    """Forget which counter rows exist on ``using`` (its tables were flushed or migrated)."""
-    for ident in [i for i in _known_rows if i[0] == using]:
-        _known_rows.discard(ident)
-
-
-@contextlib.contextmanager
-def _creation_guard(connection, using, key):
-    """MariaDB: let one transaction at a time create a missing counter row.
-
-    When several transactions upsert a counter row that does not exist yet and
-    the one that inserted it rolls back, InnoDB's duplicate-key gap locks can
-    deadlock the others, and a deadlock rolls back a whole transaction. So an
-    upsert that may create the row first takes a named lock (GET_LOCK, outside
-    any transaction), held only for that statement. Rows known to exist skip it.
-    """
-    ident = (using, str(connection.settings_dict["NAME"]), key.text)
-    if ident in _known_rows:
-        yield
-        return
-    name = "docnumbers:" + hashlib.sha1(key.text.encode()).hexdigest()
-    wait = setting("CREATION_LOCK_WAIT")
-    connection.ensure_connection()
-    # The raw cursor: named locks are not part of the transaction, and must be
-    # released even when Django would refuse queries after an error.
-    raw = connection.connection.cursor()
-    try:
-        raw.execute(sql.GET_LOCK, [name, wait])
-        (granted,) = raw.fetchone()
-        if granted != 1:
-            raise OperationalError(
-                f"Timed out after {wait} s waiting to create the counter "
-                f"{key.text!r}; another transaction is creating it."
-            )
-        try:
-            yield
-        finally:
-            raw.execute(sql.RELEASE_LOCK, [name])
-            raw.fetchall()
-    finally:
-        raw.close()
-    transaction.on_commit(lambda: _known_rows.add(ident), using=using)
+def _take_innodb(cursor, key, purpose, step, params) -> tuple[int, int]:
+    """MariaDB: move an existing counter by UPDATE (a record lock, no gap lock); create a
+    missing one under its guard row, so that every wait is one InnoDB can see."""
+    cursor.execute(sql.MARIADB_UPDATE[purpose], [*step, key.text])
+    if cursor.rowcount == 0:
+        digest = hashlib.sha1(key.text.encode("utf-8")).digest()
+        cursor.execute(
+            sql.MARIADB_LOCK_GUARD, [int.from_bytes(digest[:4], "big") % sql.MARIADB_GUARD_BUCKETS]
+        )
+        cursor.fetchall()
+        cursor.execute(sql.ON_DUPLICATE_KEY[purpose], params)
+        return cursor.fetchone()
+    cursor.execute(sql.MARIADB_COUNTER_BY_KEY, [key.text])
+    return cursor.fetchone()
 
 
 @contextlib.contextmanager

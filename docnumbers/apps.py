@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import adoption, allocation, bulk, checks, late, loading, registry
+from . import adoption, bulk, checks, late, loading, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -17,7 +17,6 @@ class DocnumbersConfig(AppConfig):
         loading.connect()
         pre_migrate.connect(adoption.refuse_unnumbered_rows, sender=self)
         post_migrate.connect(seed_declared_formats, sender=self)
-        post_migrate.connect(forget_counter_rows, sender=self)
         post_migrate.connect(install_late_backstops, sender=self)
 
 
@@ -38,11 +37,6 @@ def seed_declared_formats(using="default", **kwargs):
         seen.add(defaults.code)
         if not NumberFormat.objects.using(using).filter(code=defaults.code).exists():
             NumberFormat.objects.using(using).seed(defaults)
-
-
-def forget_counter_rows(using="default", **kwargs):
-    """After migrate or flush, counter rows seen before may be gone."""
-    allocation.forget_known_rows(using)
 
 
 def install_late_backstops(using="default", **kwargs):

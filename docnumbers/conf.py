@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
-DEFAULTS = {
-    #: MariaDB: seconds a transaction waits for another one creating the same counter row.
-    "CREATION_LOCK_WAIT": 50,
-}
+#: None yet: docnumbers works without settings. A setting added later gets its default
+#: here and a line in the README's settings table.
+DEFAULTS: dict[str, object] = {}
 
 
 def setting(name: str):

@@ -58,9 +58,29 @@ ON_DUPLICATE_KEY = {
     "CASE WHEN `value` >= %s THEN %s ELSE `value` + %s END RETURNING `id`, `value`",
 }
 
-#: MariaDB: one transaction at a time creates a missing counter row (see allocation).
-GET_LOCK = "SELECT GET_LOCK(%s, %s)"
-RELEASE_LOCK = "SELECT RELEASE_LOCK(%s)"
+# -- MariaDB: an existing counter is moved by UPDATE, a missing one created under a guard ------
+#
+# INSERT ... ON DUPLICATE KEY UPDATE takes a next-key lock (the row and the gap before it)
+# even when the row exists, and a gap lock makes the creation of a neighbouring key wait.
+# So an existing counter is moved by an UPDATE on the unique key (a record lock only),
+# and only a missing one is created, one transaction at a time per guard row: a row lock
+# InnoDB sees, so any cycle is reported at once as a deadlock instead of waiting out
+# innodb_lock_wait_timeout. Parameters: the purpose's parameters, then the key.
+
+MARIADB_UPDATE = {
+    "issue": "UPDATE `docnumbers_counter` SET `value` = "
+    "CASE WHEN `value` <= %s THEN `value` + %s END WHERE `key` = %s",
+    "issue_above": "UPDATE `docnumbers_counter` SET `value` = "
+    "CASE WHEN `value` > %s THEN NULL WHEN `value` > %s THEN `value` + %s ELSE %s END "
+    "WHERE `key` = %s",
+    "issue_wrapping": "UPDATE `docnumbers_counter` SET `value` = "
+    "CASE WHEN `value` >= %s THEN %s ELSE `value` + %s END WHERE `key` = %s",
+}
+#: After the UPDATE, in the same transaction: the row it moved.
+MARIADB_COUNTER_BY_KEY = "SELECT `id`, `value` FROM `docnumbers_counter` WHERE `key` = %s"
+#: Guard rows (created by migration 0007): creating a key locks the row of its bucket.
+MARIADB_GUARD_BUCKETS = 1024
+MARIADB_LOCK_GUARD = "SELECT `id` FROM `docnumbers_creationguard` WHERE `id` = %s FOR UPDATE"
 
 #: SQLite: read and set how long a locked database is waited for (``nowait``).
 SQLITE_BUSY_TIMEOUT = "PRAGMA busy_timeout"
@@ -128,7 +148,7 @@ def counter_statement(connection, purpose: str) -> str | None:
 
 
 def needs_creation_guard(connection) -> bool:
-    """Whether creating a counter row must be serialised (InnoDB's duplicate-key gap locks)."""
+    """Whether counters are moved by UPDATE and created under a guard row (InnoDB)."""
     return connection.vendor == "mysql"
 
 
