@@ -17,8 +17,9 @@ import hashlib
 from collections.abc import Callable
 
 from django.db import DataError, IntegrityError, OperationalError, connections, router, transaction
+from django.db.models import ProtectedError
 
-from . import sql
+from . import registry, sql
 from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
 from .formatting import is_int
 from .keys import SequenceKey, shorten
@@ -39,11 +40,19 @@ def _using(using):
     return using or router.db_for_write(_counter_model())
 
 
-def _as_key(key) -> SequenceKey:
+def _as_key(key, *, reading: bool = False) -> SequenceKey:
     if isinstance(key, SequenceKey):
         return key
     if not isinstance(key, str) or not key:
         raise TypeError(f"A sequence key must be a non-empty string, not {key!r}.")
+    head = key.split("#", 1)[0].split("|", 1)[0].split("@", 1)[0]
+    field = None if reading else registry.by_sequence_label().get(head)
+    if field is not None:
+        raise ValueError(
+            f"{key!r} names the counters of {field.model._meta.label}.{field.name}; the "
+            "function API would issue or delete that field's numbers outside it. Choose "
+            "another name for this sequence."
+        )
     return SequenceKey(sequence=key)
 
 
@@ -339,7 +348,7 @@ def last_value(key: str, *, using: str | None = None) -> int | None:
     using = using or router.db_for_read(Counter)
     return (
         Counter.objects.using(using)
-        .filter(key=_as_key(key).text)
+        .filter(key=_as_key(key, reading=True).text)
         .values_list("value", flat=True)
         .first()
     )
@@ -348,7 +357,16 @@ def last_value(key: str, *, using: str | None = None) -> int | None:
 def delete_counter(key: str, *, using: str | None = None) -> bool:
     """Delete the counter row of ``key``; return whether there was one."""
     Counter = _counter_model()
-    deleted, _ = Counter.objects.using(_using(using)).filter(key=_as_key(key).text).delete()
+    counters = Counter.objects.using(_using(using)).filter(key=_as_key(key).text)
+    try:
+        deleted, _ = counters.delete()
+    except ProtectedError as exc:
+        raise ProtectedError(
+            f"The sequence {key!r} cannot be deleted: its counter has a recorded history "
+            "(counter changes, gap explanations), which auditors rely on and docnumbers "
+            "never deletes. Keep it, or start a new sequence under another name.",
+            exc.protected_objects,
+        ) from None
     return bool(deleted)
 
 

@@ -35,3 +35,8 @@ def fields_of_code(code: str) -> list:
 def codes() -> set[str]:
     """The NumberFormat codes that installed fields refer to."""
     return {f.format_code for f in fields() if getattr(f, "format_code", None) is not None}
+
+
+def by_sequence_label() -> dict[str, object]:
+    """Fields by ``app_label.model.field``: the text their counter keys start with."""
+    return {f"{f.model._meta.label_lower}.{f.name}": f for f in fields()}

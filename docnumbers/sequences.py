@@ -11,10 +11,11 @@ history and refuses a field's counter.
 from __future__ import annotations
 
 from . import allocation
+from .formatting import is_int
 
 
 def _check_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int, not {value!r}.")
 
 
@@ -80,32 +81,7 @@ def delete(sequence_name="default", *, using=None):
     explanations, the audit trail, and (ValueError) the counter of an
     AutoSequenceField, which would restart that field's numbers.
     """
-    from django.db.models import ProtectedError
-
-    from .issued import field_of
-    from .models import Counter
-
-    using = allocation._using(using)
-    key = allocation._as_key(sequence_name).text
-    counter = Counter.objects.using(using).filter(key=key).first()
-    if counter is None:
-        return False
-    field = field_of(counter)
-    if field is not None:
-        raise ValueError(
-            f"{sequence_name!r} is the counter of {field.model._meta.label}.{field.name}, "
-            "not a sequence of this API; deleting it would restart that field's numbers. "
-            "Move it with the admin's Set next value instead."
-        )
-    try:
-        return allocation.delete_counter(sequence_name, using=using)
-    except ProtectedError as exc:
-        raise ProtectedError(
-            f"The sequence {sequence_name!r} cannot be deleted: its counter has a recorded "
-            "history (counter changes, gap explanations), which auditors rely on and "
-            "docnumbers never deletes. Keep it, or start a new sequence under another name.",
-            exc.protected_objects,
-        ) from None
+    return allocation.delete_counter(sequence_name, using=using)
 
 
 class Sequence:

@@ -334,3 +334,16 @@ def test_using_keeps_each_database_its_own_sequences():
     assert delete("routed", using="other") is True
     assert get_last_value("routed", using="other") is None
     assert get_last_value("routed") == 1
+
+
+def test_the_function_api_cannot_issue_a_fields_numbers():
+    """A field's counters are the field's: next_value on their name would reissue numbers."""
+    from docnumbers import next_value
+
+    SimpleModel.objects.create()
+    for name in ("testapp.simplemodel.number", "testapp.invoice.invoice_number#1@2026"):
+        with pytest.raises(ValueError, match="names the counters of testapp"):
+            next_value(name)
+        with pytest.raises(ValueError):
+            get_next_value(name)
+    assert SimpleModel.objects.create().number == 2
