@@ -376,3 +376,30 @@ def test_a_row_without_its_number_is_refused_at_commit_or_reported_by_the_audit(
         insert_past_docnumbers()
         with pytest.raises(CommandError, match="1 row without a number"):
             call_command("docnumbers", "audit", "--no-progress", stdout=StringIO())
+
+
+def test_a_late_number_is_queued_again_after_a_savepoint_rolls_back():
+    with transaction.atomic():
+        doc = LateInvoice(issued_on=D(2026, 5, 1))
+        with pytest.raises(Boom):
+            with transaction.atomic():
+                doc.save()
+                raise Boom
+        doc.issued_on = D(2027, 5, 1)
+        doc.save()
+        LateInvoice.objects.create(issued_on=D(2026, 5, 2))
+    texts = sorted(LateInvoice.objects.values_list("number_display", flat=True))
+    assert texts == ["L-2026-0001", "L-2027-0001"]
+    assert LateInvoice.objects.get(pk=doc.pk).number_display == "L-2027-0001"
+
+
+def test_a_late_save_in_autocommit_that_fails_is_saved_again_with_a_true_number():
+    doc = LateInvoice(issued_on=D(2026, 5, 1))
+    doc.issued_on = None  # NOT NULL: the INSERT fails after the number was taken
+    with pytest.raises(IntegrityError):
+        doc.save()
+    doc.issued_on = D(2026, 5, 1)
+    doc.save()
+    stored = LateInvoice.objects.get(pk=doc.pk)
+    assert stored.number_display == f"L-2026-{stored.number:04d}"
+    assert LateInvoice.objects.create(issued_on=D(2026, 5, 3)).number == stored.number + 1
