@@ -403,3 +403,18 @@ def test_a_late_save_in_autocommit_that_fails_is_saved_again_with_a_true_number(
     stored = LateInvoice.objects.get(pk=doc.pk)
     assert stored.number_display == f"L-2026-{stored.number:04d}"
     assert LateInvoice.objects.create(issued_on=D(2026, 5, 3)).number == stored.number + 1
+
+
+def test_the_admin_shows_a_frozen_date_as_an_error_on_its_field(admin_client):
+    from django.urls import reverse
+
+    doc = Invoice.objects.create(issued_on=D(2026, 3, 14))
+    url = reverse("admin:testapp_invoice_change", args=[doc.pk])
+    response = admin_client.post(url, {"customer": "", "issued_on": "2027-01-01"})
+    assert response.status_code == 200  # the form again, not a 500
+    errors = response.context["adminform"].form.errors
+    assert "can only move to a day that keeps that number true" in errors["issued_on"][0]
+    assert Invoice.objects.get(pk=doc.pk).issued_on == D(2026, 3, 14)
+    response = admin_client.post(url, {"customer": "", "issued_on": "2026-06-01"})
+    assert response.status_code == 302
+    assert Invoice.objects.get(pk=doc.pk).invoice_number_display == "INV-2026-0001"
