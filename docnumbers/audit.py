@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, router, transaction
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from . import allocation, registry
 from .exceptions import AuditInputError
 from .fields import AutoSequenceField, sequence_fields
-from .formatting import Reset
+from .formatting import Reset, period_contains
 from .issued import field_of, rows_of
 from .keys import SequenceKey, parse_scope, scope_from_values, sequence_label
 from .models import Counter, GapExplanation, NumberFormat
@@ -75,6 +75,8 @@ class SequenceReport:
     unattributed: bool = False
     #: Rows stored without a number (written past docnumbers, or a late number lost).
     unnumbered: int = 0
+    #: Rows whose scope or date no longer belongs to the counter that numbered them.
+    misfiled: int = 0
     note: str = ""
     sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
     number_format_id: int | None = dataclasses.field(default=None, repr=False)
@@ -97,6 +99,8 @@ class SequenceReport:
     def status(self) -> str:
         if self.unnumbered:
             return "unnumbered"
+        if self.misfiled:
+            return "misfiled"
         if self.duplicates:
             return "duplicates"
         if self.behind:
@@ -149,6 +153,7 @@ class SequenceReport:
             "counter_behind": self.behind,
             "unattributed": self.unattributed,
             "unnumbered": self.unnumbered,
+            "misfiled": self.misfiled,
             "note": self.note,
             "status": self.status,
         }
@@ -351,6 +356,8 @@ class _Pass:
         reports.sort(key=lambda r: (r.key or "", r.first or 0))
         unattributed = self._unattributed(by_key) if self.formatted else []
         unattributed += self._unnumbered()
+        if self.formatted:
+            self._misfiled(reports, known)
         seen |= {r.counter_id for r in unattributed}
         if self.since is None:
             # Counters whose rows are all gone: every number they issued is missing.
@@ -464,6 +471,41 @@ class _Pass:
                 gaps.append(Gap(max(high + 1, report.start_at), value))
             report.gaps = gaps
             report.duplicates = sorted(duplicates.get(group, {}).items())
+
+    def _misfiled(self, reports, known) -> None:
+        """Mark the reports whose rows' scope or date left their counter's (one query).
+
+        ``save()`` refuses such a change (NumberFrozen); an UPDATE past docnumbers
+        does not, and the number then lies about its customer or its year.
+        """
+        field, meta = self.field, self.model._meta
+        scope_fields = [meta.get_field(n) for n in field.unique_with]
+        counter = f"{field.counter_name}_id"
+        groups = self.model._default_manager.using(self.using).filter(
+            **{f"{counter}__isnull": False, f"{field.attname}__isnull": False}
+        )
+        groups = groups.values(counter, *(f.attname for f in scope_fields)).order_by()
+        extra = {"rows": models.Count("pk")}
+        if self.date_field is not None:
+            extra.update(first=Min(self.date_field.attname), last=Max(self.date_field.attname))
+        by_counter = {r.counter_id: r for r in reports if r.counter_id is not None}
+        for group in groups.annotate(**extra):
+            row = known.get(group[counter])
+            report = by_counter.get(group[counter])
+            if row is None or report is None:
+                continue
+            scope = dict(scope_from_values(scope_fields, [group[f.attname] for f in scope_fields]))
+            days = [local_date(group[k]) for k in ("first", "last") if group.get(k) is not None]
+            if scope != parse_scope(row.scope) or not all(
+                period_contains(row.period, d) for d in days
+            ):
+                report.misfiled += group["rows"]
+        for report in by_counter.values():
+            if report.misfiled:
+                report.note = (
+                    f"{report.misfiled} row(s) no longer match this counter's scope or period "
+                    "(changed past docnumbers): restore them, or docnumbers.renumber() them"
+                )
 
     def _unnumbered(self) -> list[SequenceReport]:
         """Rows with no number at all: a report of their own, which fails the audit."""

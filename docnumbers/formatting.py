@@ -359,6 +359,18 @@ def period_days(period: str) -> list[dt.date]:
     return days
 
 
+def period_contains(period: str, day: dt.date) -> bool:
+    """Whether ``day`` falls in the period ``period_key`` named ('' and unknown texts: True)."""
+    read = _read_period(period)
+    if read is None:
+        return True
+    first, months = read
+    if months == 0:
+        return day == first
+    index = (day.year - first.year) * 12 + day.month - first.month
+    return 0 <= index < months
+
+
 def token_table() -> list[tuple[str, str]]:
     """The documented tokens, as ``("{YYYY}", "year, four digits")`` pairs."""
     return [("{%s}" % name, description) for name, (_, description) in TOKENS.items()]

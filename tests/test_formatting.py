@@ -3,13 +3,15 @@
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from docnumbers.formatting import (
     Format,
+    Reset,
     TemplateError,
     parse,
+    period_contains,
     period_key,
     render,
     render_number,
@@ -219,3 +221,16 @@ def test_different_period_and_number_never_render_the_same(
     (day_a, n_a), (day_b, n_b) = a, b
     if (fmt.period(day_a), n_a) != (fmt.period(day_b), n_b):
         assert fmt.render(day_a, n_a) != fmt.render(day_b, n_b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    day=st.dates(dt.date(1990, 1, 1), dt.date(2100, 12, 31)),
+    other=st.dates(dt.date(1990, 1, 1), dt.date(2100, 12, 31)),
+    reset=st.sampled_from([r for r in Reset.ALL if r != Reset.NEVER]),
+    first_month=st.integers(1, 12),
+)
+def test_a_period_contains_exactly_the_days_whose_key_it_is(day, other, reset, first_month):
+    key = period_key(day, reset, first_month)
+    assert period_contains(key, day)
+    assert period_contains(key, other) == (period_key(other, reset, first_month) == key)

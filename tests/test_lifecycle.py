@@ -418,3 +418,24 @@ def test_the_admin_shows_a_frozen_date_as_an_error_on_its_field(admin_client):
     response = admin_client.post(url, {"customer": "", "issued_on": "2026-06-01"})
     assert response.status_code == 302
     assert Invoice.objects.get(pk=doc.pk).invoice_number_display == "INV-2026-0001"
+
+
+def test_the_audit_finds_a_scope_or_date_changed_past_docnumbers(acme_doc):
+    """QuerySet.update() bypasses save(): the audit still sees the number that lies."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    doc, globex = acme_doc
+    out = StringIO()
+    call_command("docnumbers", "audit", "--no-progress", stdout=out)  # clean
+    CustomerDocument.objects.filter(pk=doc.pk).update(customer=globex)
+    with pytest.raises(CommandError, match="1 row outside their counter's scope or period"):
+        call_command("docnumbers", "audit", "--no-progress", stdout=StringIO())
+    CustomerDocument.objects.filter(pk=doc.pk).update(customer=doc.customer)
+    CustomerDocument.objects.filter(pk=doc.pk).update(issued_on=D(2027, 1, 1))
+    with pytest.raises(CommandError, match="outside their counter's scope or period"):
+        call_command("docnumbers", "audit", "--no-progress", stdout=StringIO())
+    CustomerDocument.objects.filter(pk=doc.pk).update(issued_on=D(2026, 12, 31))
+    call_command("docnumbers", "audit", "--no-progress", stdout=StringIO())

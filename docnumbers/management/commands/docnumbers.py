@@ -234,7 +234,12 @@ def audit_problems(reports, *, fail_on_gaps=False) -> str:
     behind = sum(1 for r in reports if r.behind)
     gaps = sum(len(r.gaps) for r in reports) if fail_on_gaps else 0
     unnumbered = sum(r.unnumbered for r in reports)
+    misfiled = sum(r.misfiled for r in reports)
     parts = []
+    if misfiled:
+        parts.append(
+            f"{misfiled} row{'s' * (misfiled != 1)} outside their counter's scope or period"
+        )
     if unnumbered:
         parts.append(f"{unnumbered} row{'s' * (unnumbered != 1)} without a number")
     if duplicates:
