@@ -28,6 +28,14 @@ from .keys import SequenceKey, scope_from_values, sequence_label
 from .models import Counter, CounterChange, GapExplanation, NumberFormat
 
 PREVIEW_COUNT = 3
+#: How the list names a reset, in a few letters.
+RESET_SHORT = {
+    formatting.Reset.NEVER: _("no reset"),
+    formatting.Reset.YEARLY: _("yearly"),
+    formatting.Reset.FISCAL: _("fiscal year"),
+    formatting.Reset.MONTHLY: _("monthly"),
+    formatting.Reset.DAILY: _("daily"),
+}
 #: The NumberFormat fields the live preview sends to the server.
 PREVIEW_FIELDS = ("code", "name", "prefix", "suffix", "padding", "reset", "fiscal_year_start_month")
 
@@ -67,21 +75,26 @@ def number_text(counter, value) -> str:
     return counter.number_format.example(day_of_period(counter.period), value)
 
 
-def last_issued_text(counter, top=None) -> str:
-    """``INV-2026-0009 (nothing stored above 5)``: the counter's last value, and what the
-    documents hold when that is less."""
+def last_issued_parts(counter, top=None) -> tuple[str, str]:
+    """``("INV-2026-0009", "(nothing stored above 5)")``: the counter's last value, and
+    what the documents hold when that is less."""
     start = start_at_for(counter.number_format.code) if counter.number_format else None
     field = issued.field_of(counter)
     if field is not None:
         start = field.start_at
     if start is not None and counter.value < start:
-        return gettext("none yet")
+        return gettext("none yet"), ""
     text = number_text(counter, counter.value)
     if field is not None and (top is None or top < counter.value):
         if top is None:
-            return gettext("%(text)s (nothing stored)") % {"text": text}
-        return gettext("%(text)s (nothing stored above %(top)s)") % {"text": text, "top": top}
-    return text
+            return text, gettext("(nothing stored)")
+        return text, gettext("(nothing stored above %(top)s)") % {"top": top}
+    return text, ""
+
+
+def last_issued_text(counter, top=None) -> str:
+    """``INV-2026-0009 (nothing stored above 5)``."""
+    return " ".join(part for part in last_issued_parts(counter, top) if part)
 
 
 def sequence_rows(series, user) -> list[dict]:
@@ -204,20 +217,11 @@ class NumberFormatForm(OneMessagePerFieldMixin, forms.ModelForm):
 class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
     """Formats and their series: drag-and-drop order, live preview of the next numbers."""
 
-    # Padding and the fiscal month are on the change page: the key columns fit 1280 px.
-    list_display = [
-        "position",
-        "code",
-        "name",
-        "prefix",
-        "suffix",
-        "reset",
-        "active",
-        "is_default",
-        "next_number",
-    ]
+    # One column per question an accountant asks, so that they fit 1280 px next to the
+    # navigation and the filters; padding and the fiscal month are on the change page.
+    list_display = ["position", "series", "template", "active", "is_default", "next_number"]
+    list_display_links = ["series"]
     form = NumberFormatForm
-    list_display_links = ["code"]
     list_filter = ["code", "active", "reset"]
     search_fields = ["code", "name", "prefix", "suffix"]
     fields = [*PREVIEW_FIELDS, "active"]
@@ -271,6 +275,30 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
             "Reordered the series of %(code)s: the default series is now %(new)s (was %(old)s)."
         ) % {"code": code, "new": new, "old": old if old is not None else "-"}
 
+    class Media:
+        css = {"all": ["docnumbers/admin.css"]}
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        # sortable2 titles the handle column with the field's name; the grip says enough.
+        self._reorder_.__func__.short_description = ""
+
+    @admin.display(description=_("series"), ordering="code")
+    def series(self, obj):
+        return str(obj)
+
+    @admin.display(description=_("format"))
+    def template(self, obj):
+        """``INV-{YYYY}-#### (every calendar year)``: prefix, padding, suffix and reset."""
+        digits = "#" * max(obj.padding, 1)
+        return format_html(
+            '<span class="docnumbers-number">{}{}{}</span> <span class="docnumbers-note">{}</span>',
+            obj.prefix,
+            digits,
+            obj.suffix,
+            RESET_SHORT.get(obj.reset, obj.reset),
+        )
+
     @admin.display(boolean=True, description=_("default"))
     def is_default(self, obj):
         default_pk = getattr(obj, "default_pk", None)
@@ -281,9 +309,10 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
         try:
             fmt = obj.as_format()
             fmt.validate()
-            return upcoming_numbers(fmt, timezone.localdate(), obj, count=1)[0]
+            text = upcoming_numbers(fmt, timezone.localdate(), obj, count=1)[0]
         except formatting.TemplateError:
-            return "?"
+            text = "?"
+        return format_html('<span class="docnumbers-number">{}</span>', text)
 
     # -- live preview --
 
@@ -479,13 +508,31 @@ class CounterChangeInline(ViewOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
+class SequenceFilter(admin.SimpleListFilter):
+    """The counters of one document field, named for people."""
+
+    title = _("document")
+    parameter_name = "sequence"
+
+    def lookups(self, request, model_admin):
+        sequences = Counter.objects.values_list("sequence", flat=True).distinct()
+        return [(s, labels.sequence_label(s)) for s in sorted(set(sequences))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(sequence=value) if value else queryset
+
+
 @admin.register(Counter)
 class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Counters are read-only; "set next value" is the one audited way to move one."""
 
+    class Media:
+        css = {"all": ["docnumbers/admin.css"]}
+
     # The raw key, scope and period are on the change page; the list names them for people.
     list_display = ["document", "part", "last_issued", "next_number"]
-    list_filter = ["sequence", "number_format", "period"]
+    list_filter = [SequenceFilter, "number_format", "period"]
     search_fields = ["key", "sequence", "period", "number_format__name"]
     list_select_related = ["number_format"]
     fields = [
@@ -520,9 +567,13 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("last issued"), ordering="value")
     def last_issued(self, obj):
+        text, note = last_issued_parts(obj, issued.highest_issued(obj))
+        if not note:
+            return format_html('<span class="docnumbers-number">{}</span>', text)
         return format_html(
-            '<span class="docnumbers-number">{}</span>',
-            last_issued_text(obj, issued.highest_issued(obj)),
+            '<span class="docnumbers-number">{}</span> <span class="docnumbers-note">{}</span>',
+            text,
+            note,
         )
 
     @admin.display(description=_("next number"))
@@ -722,11 +773,24 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 class CounterChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The audit trail of counter moves: read-only, for auditors."""
 
-    list_display = ["changed_at", "counter", "changed_by", "move", "reason"]
+    class Media:
+        css = {"all": ["docnumbers/admin.css"]}
+
+    list_display = ["when", "counter", "move", "reason"]
     list_filter = ["changed_at", "source"]
     search_fields = ["counter__key", "reason"]
     list_select_related = ["counter", "changed_by"]
     # No date_hierarchy: on MySQL/MariaDB it needs the server's time zone tables.
+
+    @admin.display(description=_("when, who"), ordering="changed_at")
+    def when(self, obj):
+        who = obj.changed_by_name or (obj.changed_by.get_username() if obj.changed_by else "-")
+        stamp = timezone.localtime(obj.changed_at).strftime("%Y-%m-%d %H:%M")
+        return format_html(
+            '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
+            stamp,
+            who,
+        )
 
     @admin.display(description=_("next number"))
     def move(self, obj):
@@ -770,11 +834,24 @@ class GapExplanationForm(OneMessagePerFieldMixin, forms.ModelForm):
 class GapExplanationAdmin(admin.ModelAdmin):
     """Why numbers are missing, for the audit. Recorded once, never edited or deleted."""
 
+    class Media:
+        css = {"all": ["docnumbers/admin.css"]}
+
     form = GapExplanationForm
-    list_display = ["counter", "numbers", "kind", "reason", "created_at"]
+    list_display = ["counter", "numbers", "kind", "reason", "recorded"]
     list_filter = ["kind"]
     search_fields = ["counter__key", "reason"]
     list_select_related = ["counter__number_format", "created_by"]
+
+    @admin.display(description=_("recorded"), ordering="created_at")
+    def recorded(self, obj):
+        who = obj.created_by_name or (obj.created_by.get_username() if obj.created_by else "-")
+        stamp = timezone.localtime(obj.created_at).strftime("%Y-%m-%d")
+        return format_html(
+            '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
+            stamp,
+            who,
+        )
 
     @admin.display(description=_("numbers"), ordering="first")
     def numbers(self, obj):
@@ -894,6 +971,11 @@ class DocumentNumberAdminMixin:
             name = f"{field.name}{COLUMN_SUFFIX}"
             if not hasattr(self, name):
                 setattr(self, name, number_column(field.name, field.verbose_name, model))
+
+    @property
+    def media(self):
+        # Numbers never wrap (white-space: nowrap) on the user's own lists and forms too.
+        return super().media + forms.Media(css={"all": ["docnumbers/admin.css"]})
 
     def _column_for(self, name):
         for field in self._number_fields:

@@ -101,7 +101,7 @@ def test_format_list_shows_settings_default_and_next_number(admin_client, quote_
     response = admin_client.get(reverse("admin:docnumbers_numberformat_changelist"))
     assert response.status_code == 200
     text = response.content.decode()
-    for column in ("column-code", "column-prefix", "column-reset"):
+    for column in ("column-series", "column-template"):
         assert column in text
     assert "column-active" in text and "column-is_default" in text
     assert f"INV-{YEAR}-0003" in text  # the next invoice, after two issued

@@ -116,7 +116,7 @@ def test_dragging_a_series_to_the_top_makes_it_the_default(page, screenshot):
             page.mouse.up()
         assert answer.value.ok
 
-    expect()(rows.nth(0).locator("td.field-name")).to_have_text("Export")
+    expect()(rows.nth(0).locator(".field-series")).to_have_text("quote: Export")
     expect()(rows.nth(0).locator(default_icon)).to_have_attribute("alt", "True")
     expect()(rows.nth(1).locator(default_icon)).to_have_attribute("alt", "False")
     screenshot("after-drag")
