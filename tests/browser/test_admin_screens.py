@@ -2,11 +2,13 @@
 screenshots of docs/admin.md (DOCNUMBERS_DOCS_SCREENSHOTS=1 refreshes docs/img/)."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
 
 from docnumbers.models import Counter, GapExplanation, NumberFormat
+from tests.browser.conftest import SCREENSHOTS
 from tests.testapp.models import Customer, CustomerDocument, Invoice
 
 pytestmark = pytest.mark.browser
@@ -134,3 +136,44 @@ def test_the_counter_page_and_the_explained_move(laptop, screenshot):
     page.goto("/admin/docnumbers/gapexplanation/")
     expect()(page.locator("#result_list")).to_contain_text("6–9")
     expect()(page.locator("#result_list")).to_contain_text("Skipped on purpose")
+
+
+def test_a_french_admin_session(chromium, live_server, superuser):
+    """The browser asks for French: labels, help and errors are French."""
+    Invoice.objects.create(issued_on=dt.date(YEAR, 1, 5))
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": WIDTH, "height": 800}, locale="fr-FR"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto("/admin/login/?next=/admin/")
+        page.fill("#id_username", "boss")
+        page.fill("#id_password", "pw")
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/")
+        expect()(page.locator("body")).to_contain_text("Numéros de documents")
+        page.goto("/admin/docnumbers/numberformat/")
+        expect()(page.locator(".docnumbers-series-help")).to_contain_text(
+            "Les formats qui partagent un code"
+        )
+        expect()(page.locator("#result_list thead")).to_contain_text(
+            re.compile("prochain numéro", re.I)
+        )
+        counter = Counter.objects.get()
+        page.goto(f"/admin/docnumbers/counter/{counter.pk}/set-next-value/")
+        expect()(page.locator("label[for=id_next_value]")).to_contain_text("Prochain numéro")
+        page.fill("#id_next_value", "abc")
+        page.click("input[name=_save]")
+        expect()(page.locator(".field-next_value .errorlist li")).to_have_text(
+            ["Saisissez un nombre entier."]
+        )
+        page.fill("#id_next_value", "9")
+        page.click("input[name=_save]")
+        expect()(page.locator(".field-reason .errorlist")).to_contain_text(
+            "Cela saute les numéros 2 à 8"
+        )
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "test_a_french_admin_session-set-next.png"))
+    finally:
+        context.close()
