@@ -174,6 +174,8 @@ def test_a_skip_with_a_reason_is_an_explained_gap(admin_client):
     (report,) = [r for r in audit() if r.key == counter.key]
     assert report.gaps == [] and [(g.first, g.last) for g in report.explained] == [(6, 9)]
     page = admin_client.get(reverse("admin:docnumbers_counter_change", args=[counter.pk]))
+    add = reverse("admin:docnumbers_gapexplanation_add")
+    assert f"{add}?counter={counter.pk}" in page.content.decode()  # "Explain a gap"
     assert "INV-2026-0009" in page.content.decode()
     assert "(nothing stored above 5)" in page.content.decode()
 
