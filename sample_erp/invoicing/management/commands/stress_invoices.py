@@ -23,6 +23,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from docnumbers import allocation
+from docnumbers.audit import explain_gap
 from docnumbers.models import Counter, NumberFormat
 
 from ...models import Customer, Invoice, InvoiceLine
@@ -187,7 +188,16 @@ class Command(BaseCommand):
             if series is not None and not series.counters.exists():
                 series.delete()
             if customer is not None and not customer.invoices.exists():
+                number = customer.account_number
                 customer.delete()
+                # Its account number stays a gap: say why, so the audit lists it as explained.
+                account = Counter.objects.get(key="invoicing.customer.account_number")
+                explain_gap(
+                    account,
+                    number,
+                    kind="voided",
+                    reason="Load-test customer removed by stress_invoices --cleanup",
+                )
         self.stdout.write(f"Removed {count} load-test invoice(s), their counters and series.")
 
     def work(self, worker, count, customer_id, series_id, day, run, progress, errors, retries):
