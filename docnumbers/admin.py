@@ -10,22 +10,32 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import CharField, F, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import allocation, audit, collisions, formatting, issued, registry
+from . import allocation, audit, collisions, formatting, issued, labels, registry
 from .exceptions import AuditInputError, CounterMoveRefused
 from .fields import AutoSequenceField, sequence_fields
-from .forms import SetNextValueForm
-from .keys import parse_scope
+from .forms import SetNextValueForm, StartPeriodForm
+from .keys import SequenceKey, scope_from_values, sequence_label
 from .models import Counter, CounterChange, GapExplanation, NumberFormat
 
 PREVIEW_COUNT = 3
+#: How the list names a reset, in a few letters.
+RESET_SHORT = {
+    formatting.Reset.NEVER: _("no reset"),
+    formatting.Reset.YEARLY: _("yearly"),
+    formatting.Reset.FISCAL: _("fiscal year"),
+    formatting.Reset.MONTHLY: _("monthly"),
+    formatting.Reset.DAILY: _("daily"),
+}
 #: The NumberFormat fields the live preview sends to the server.
 PREVIEW_FIELDS = ("code", "name", "prefix", "suffix", "padding", "reset", "fiscal_year_start_month")
 
@@ -58,9 +68,146 @@ def upcoming_numbers(
     return [fmt.render(day, number) for number in range(first, first + count)]
 
 
+def number_text(counter, value) -> str:
+    """``value`` as it reads (or read) in ``counter``'s period."""
+    if counter.number_format is None:
+        return str(value)
+    return counter.number_format.example(day_of_period(counter.period), value)
+
+
+def last_issued_parts(counter, top=None) -> tuple[str, str]:
+    """``("INV-2026-0009", "(nothing stored above 5)")``: the counter's last value, and
+    what the documents hold when that is less."""
+    start = start_at_for(counter.number_format.code) if counter.number_format else None
+    field = issued.field_of(counter)
+    if field is not None:
+        start = field.start_at
+    if start is not None and counter.value < start:
+        return gettext("none yet"), ""
+    text = number_text(counter, counter.value)
+    if field is not None and (top is None or top < counter.value):
+        if top is None:
+            return text, gettext("(nothing stored)")
+        return text, gettext("(nothing stored above %(top)s)") % {"top": top}
+    return text, ""
+
+
+def last_issued_text(counter, top=None) -> str:
+    """``INV-2026-0009 (nothing stored above 5)``."""
+    return " ".join(part for part in last_issued_parts(counter, top) if part)
+
+
+def sequence_rows(series, user) -> list[dict]:
+    """The counters of ``series``, one row per period and scope, newest period first."""
+    rows = []
+    counters = (
+        Counter.objects.using(series._state.db)
+        .filter(number_format=series)
+        .select_related("number_format")
+        .order_by("-period", "scope", "pk")
+    )
+    may_move = user.has_perm("docnumbers.view_counter") and user.has_perm(
+        "docnumbers.set_next_value"
+    )
+    for counter in counters[:200]:
+        top = issued.highest_issued(counter)
+        rows.append(
+            {
+                "counter": counter,
+                "period": labels.period_label(counter.period) or "-",
+                "scope": labels.scope_label(counter.sequence, counter.scope, counter._state.db),
+                "document": labels.sequence_label(counter.sequence),
+                "last": last_issued_text(counter, top),
+                "next": number_text(counter, counter.next_value),
+                "highest": top,
+                "may_move": may_move,
+            }
+        )
+    return rows
+
+
+def start_period(request, series, form, resets) -> str:
+    """Create the counter ``form`` describes and move it to the first number; return the
+    history message, or '' after adding the refusal to ``form``."""
+    data = form.cleaned_data
+    field = form.sequence_fields[data["sequence"]]
+    period = series.as_format().period(data["day"]) if resets else ""
+    scope = ()
+    if field.unique_with:
+        targets = [field.model._meta.get_field(name) for name in field.unique_with]
+        scope = scope_from_values(targets, form.scope_values(field))
+    key = SequenceKey(sequence_label(field.model, field.name), series.pk, scope, period)
+    using = router.db_for_write(Counter)
+    if Counter.objects.using(using).filter(key=key.text).exists():
+        form.add_error(
+            "day" if resets else "next_value",
+            gettext("This sequence has started already: set its next number in the list."),
+        )
+        return ""
+    first, start = data["next_value"], field.start_at
+    reason = data["reason"].strip()
+    if first != start and not reason:
+        form.add_error(
+            "reason",
+            gettext("The usual first number is %(start)s; say why this one starts at %(first)s.")
+            % {"start": start, "first": first},
+        )
+        return ""
+    with transaction.atomic(using=using):
+        counter_id, _ = allocation.take(
+            key, 0, start_at=start, number_format_id=series.pk, using=using
+        )
+        if first != start:
+            allocation.move_counter(
+                counter_id,
+                first - 1,
+                reason=reason,
+                source="admin",
+                user=request.user,
+                expected=start - 1,
+                using=using,
+            )
+            if first > start:
+                record_skipped(counter_id, start, first - 1, reason, request.user, using)
+    counter = Counter.objects.using(using).select_related("number_format").get(pk=counter_id)
+    return gettext("Started %(sequence)s at %(number)s.") % {
+        "sequence": labels.counter_label(counter),
+        "number": number_text(counter, first),
+    } + (gettext(" Reason: %(reason)s") % {"reason": reason} if reason else "")
+
+
+def record_skipped(counter_id, first, last, reason, user, using) -> None:
+    """The numbers a move skipped, as an explained gap: the audit lists them as explained."""
+    GapExplanation.objects.using(using).create(
+        counter_id=counter_id,
+        first=first,
+        last=last,
+        kind=GapExplanation.Kind.SKIPPED,
+        reason=reason,
+        created_by=user,
+    )
+
+
 def day_of_period(period: str) -> dt.date:
     """A day inside the period named by ``period`` (today for '' and unknown texts)."""
     return formatting.parse_period(period) or timezone.localdate()
+
+
+class OneMessagePerFieldMixin:
+    """The first message of each field only: the model's checks and the form's may say the
+    same thing twice (a fiscal month of 13, a reversed range)."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        for name, errors in list(self._errors.items()):
+            if len(errors) > 1:
+                self._errors[name] = errors.__class__(errors[:1], error_class=errors.error_class)
+
+
+class NumberFormatForm(OneMessagePerFieldMixin, forms.ModelForm):
+    class Meta:
+        model = NumberFormat
+        fields = [*PREVIEW_FIELDS, "active"]
 
 
 # -- Number formats -----------------------------------------------------------------------
@@ -70,19 +217,11 @@ def day_of_period(period: str) -> dt.date:
 class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
     """Formats and their series: drag-and-drop order, live preview of the next numbers."""
 
-    list_display = [
-        "position",
-        "code",
-        "name",
-        "prefix",
-        "suffix",
-        "padding",
-        "reset",
-        "active",
-        "is_default",
-        "next_number",
-    ]
-    list_display_links = ["code"]
+    # One column per question an accountant asks, so that they fit 1280 px next to the
+    # navigation and the filters; padding and the fiscal month are on the change page.
+    list_display = ["position", "series", "template", "active", "is_default", "next_number"]
+    list_display_links = ["series"]
+    form = NumberFormatForm
     list_filter = ["code", "active", "reset"]
     search_fields = ["code", "name", "prefix", "suffix"]
     fields = [*PREVIEW_FIELDS, "active"]
@@ -98,13 +237,67 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
             readonly.append("code")
         return readonly
 
-    def changelist_view(self, request, extra_context=None):
-        # Stacked under django-admin-sortable2's list template, which extends it.
-        extra_context = {
-            "base_change_list_template": "admin/docnumbers/numberformat/change_list.html",
-            **(extra_context or {}),
-        }
-        return super().changelist_view(request, extra_context)
+    # The list's help text and drag script: templates/adminsortable2/docnumbers/numberformat/
+    # change_list.html, the first template django-admin-sortable2 looks for.
+
+    def update_order(self, request):
+        """sortable2's drop handler, plus a history entry when a code's default series changes
+        (it numbers every new document)."""
+        before = self._orders()
+        response = super().update_order(request)
+        if response.status_code == 200:
+            after = self._orders()
+            for code in sorted(after):
+                if before.get(code) == after[code]:
+                    continue
+                old = before.get(code, [None])[0]
+                new = after[code][0]
+                if new is not None:
+                    self.log_change(request, new, self._reorder_message(code, old, new))
+        return response
+
+    @staticmethod
+    def _orders() -> dict:
+        """Each code's active series in order (the first is the default)."""
+        orders = {}
+        for series in NumberFormat.objects.filter(active=True).order_by("position", "pk"):
+            orders.setdefault(series.code, []).append(series)
+        return orders
+
+    @staticmethod
+    def _reorder_message(code, old, new) -> str:
+        if old is not None and old.pk == new.pk:
+            return gettext("Reordered the series of %(code)s; the default is still %(new)s.") % {
+                "code": code,
+                "new": new,
+            }
+        return gettext(
+            "Reordered the series of %(code)s: the default series is now %(new)s (was %(old)s)."
+        ) % {"code": code, "new": new, "old": old if old is not None else "-"}
+
+    class Media:
+        css = {"all": ["docnumbers/admin.css"]}
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        # sortable2 titles the handle column with the field's name; the grip says enough.
+        self._reorder_.__func__.short_description = ""
+
+    @admin.display(description=_("series"), ordering="code")
+    def series(self, obj):
+        return str(obj)
+
+    @admin.display(description=_("format"))
+    def template(self, obj):
+        """``INV-{YYYY}-#### (every calendar year)``: prefix, padding, suffix and reset."""
+        digits = "#" * max(obj.padding, 1)
+        return format_html(
+            '<span class="docnumbers-number">{}{}{}</span> <span class="docnumbers-note">{}</span>',
+            obj.prefix,
+            digits,
+            obj.suffix,
+            RESET_SHORT.get(obj.reset, obj.reset),
+        )
 
     @admin.display(boolean=True, description=_("default"))
     def is_default(self, obj):
@@ -116,9 +309,10 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
         try:
             fmt = obj.as_format()
             fmt.validate()
-            return upcoming_numbers(fmt, timezone.localdate(), obj, count=1)[0]
+            text = upcoming_numbers(fmt, timezone.localdate(), obj, count=1)[0]
         except formatting.TemplateError:
-            return "?"
+            text = "?"
+        return format_html('<span class="docnumbers-number">{}</span>', text)
 
     # -- live preview --
 
@@ -129,6 +323,11 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
                 "preview/",
                 self.admin_site.admin_view(self.preview_view),
                 name="%s_%s_preview" % info,
+            ),
+            path(
+                "<path:object_id>/start-period/",
+                self.admin_site.admin_view(self.start_period_view),
+                name="%s_%s_start_period" % info,
             ),
             *super().get_urls(),
         ]
@@ -215,7 +414,65 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
         context["preview_today"] = today
         context["preview_day"] = today.replace(month=12, day=31)
         context["token_table"] = formatting.token_table()
+        if obj is not None and obj.pk is not None:
+            saved = NumberFormat.objects.using(obj._state.db).get(pk=obj.pk)
+            # The saved format, not the one a failed POST left half-changed.
+            context["subtitle"] = str(saved)
+            context["original"] = saved
+            context["sequences"] = sequence_rows(saved, request.user)
+            context["can_start_period"] = self.may_move_counters(request, saved) and bool(
+                registry.fields_of_code(saved.code)
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def may_move_counters(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj) and request.user.has_perm(
+            "docnumbers.set_next_value"
+        )
+
+    def start_period_view(self, request, object_id):
+        """The first number of a sequence that has no counter yet (a period ahead of time,
+        a new scope). Created by ``allocation.take``, moved by ``allocation.move_counter``."""
+        series = self.get_object(request, object_id)
+        if series is None:
+            raise Http404
+        if not self.may_move_counters(request, series):
+            raise PermissionDenied
+        fields = registry.fields_of_code(series.code)
+        if not fields:
+            raise Http404(gettext("No document uses this format's code."))
+        resets = series.reset != formatting.Reset.NEVER
+        form = StartPeriodForm(
+            request.POST or None,
+            fields=fields,
+            resets=resets,
+            initial={"next_value": fields[0].start_at},
+        )
+        if request.method == "POST" and form.is_valid():
+            message = start_period(request, series, form, resets)
+            if message:
+                self.log_change(request, series, message)
+                self.message_user(request, message, messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse(
+                        "%s:%s_%s_change"
+                        % (self.admin_site.name, self.opts.app_label, self.opts.model_name),
+                        args=[series.pk],
+                    )
+                    + "#docnumbers-sequences"
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Start a new sequence of %(series)s") % {"series": series},
+            "subtitle": None,
+            "opts": self.opts,
+            "original": series,
+            "form": form,
+            "media": self.media + form.media,
+            "has_view_permission": True,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/docnumbers/numberformat/start_period.html", context)
 
 
 def _int(value, default):
@@ -251,31 +508,42 @@ class CounterChangeInline(ViewOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
+class SequenceFilter(admin.SimpleListFilter):
+    """The counters of one document field, named for people."""
+
+    title = _("document")
+    parameter_name = "sequence"
+
+    def lookups(self, request, model_admin):
+        sequences = Counter.objects.values_list("sequence", flat=True).distinct()
+        return [(s, labels.sequence_label(s)) for s in sorted(set(sequences))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(sequence=value) if value else queryset
+
+
 @admin.register(Counter)
 class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Counters are read-only; "set next value" is the one audited way to move one."""
 
-    list_display = [
-        "sequence",
-        "number_format",
-        "scope_values",
-        "period",
-        "value",
-        "next_value",
-        "next_number",
-    ]
-    list_filter = ["sequence", "number_format", "period"]
-    search_fields = ["key", "sequence", "period"]
+    class Media:
+        css = {"all": ["docnumbers/admin.css"]}
+
+    # The raw key, scope and period are on the change page; the list names them for people.
+    list_display = ["document", "part", "last_issued", "next_number"]
+    list_filter = [SequenceFilter, "number_format", "period"]
+    search_fields = ["key", "sequence", "period", "number_format__name"]
     list_select_related = ["number_format"]
     fields = [
-        "key",
-        "sequence",
+        "document",
+        "part",
         "number_format",
+        "last_issued",
+        "next_number",
+        "key",
         "scope",
         "period",
-        "value",
-        "next_value",
-        "highest_issued",
     ]
     readonly_fields = fields
     inlines = [CounterChangeInline]
@@ -289,25 +557,29 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             f"{self.opts.app_label}.set_next_value"
         )
 
-    @admin.display(description=_("scope"))
-    def scope_values(self, obj):
-        values = parse_scope(obj.scope)
-        return ", ".join(f"{name}={value}" for name, value in values.items())
+    @admin.display(description=_("document"), ordering="sequence")
+    def document(self, obj):
+        return labels.sequence_label(obj.sequence)
 
-    @admin.display(description=_("next value"))
-    def next_value(self, obj):
-        return obj.next_value
+    @admin.display(description=_("series, scope, period"), ordering="period")
+    def part(self, obj):
+        return labels.counter_label(obj)
+
+    @admin.display(description=_("last issued"), ordering="value")
+    def last_issued(self, obj):
+        text, note = last_issued_parts(obj, issued.highest_issued(obj))
+        if not note:
+            return format_html('<span class="docnumbers-number">{}</span>', text)
+        return format_html(
+            '<span class="docnumbers-number">{}</span> <span class="docnumbers-note">{}</span>',
+            text,
+            note,
+        )
 
     @admin.display(description=_("next number"))
     def next_number(self, obj):
-        if obj.number_format is None:
-            return obj.next_value
-        return obj.number_format.example(day_of_period(obj.period), obj.next_value)
-
-    @admin.display(description=_("highest number stored"))
-    def highest_issued(self, obj):
-        top = issued.highest_issued(obj)
-        return self.get_empty_value_display() if top is None else top
+        text = number_text(obj, obj.next_value)
+        return format_html('<span class="docnumbers-number">{}</span>', text)
 
     @admin.action(description=_("Set the next value of the selected counter"))
     def set_next_value_action(self, request, queryset):
@@ -360,13 +632,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
         if request.method == "POST":
             form = SetNextValueForm(request.POST)
             if form.is_valid() and self._move(request, counter, form, using):
-                return HttpResponseRedirect(
-                    reverse(
-                        "%s:%s_%s_change"
-                        % (self.admin_site.name, self.opts.app_label, self.opts.model_name),
-                        args=[counter.pk],
-                    )
-                )
+                return HttpResponseRedirect(self._after_move_url(request, counter))
             counter.refresh_from_db()
         else:
             form = SetNextValueForm(
@@ -375,20 +641,36 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
         top = issued.highest_issued(counter, using)
         context = {
             **self.admin_site.each_context(request),
-            "title": gettext("Set the next value of %(counter)s") % {"counter": counter},
+            "title": gettext("Set the next number of %(counter)s") % {"counter": counter},
+            "last_issued": last_issued_text(counter, top),
+            "back_to_format": request.GET.get("from") == "format",
             "subtitle": None,
             "opts": self.opts,
             "original": counter,
             "form": form,
             "highest_issued": top,
             "lowest_allowed": self._lowest_next(counter, top),
-            "next_number": self.next_number(counter),
+            "next_number": number_text(counter, counter.next_value),
             "changes": counter.changes.select_related("changed_by")[:10],
             "media": self.media + form.media,
             "has_view_permission": True,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/docnumbers/counter/set_next_value.html", context)
+
+    def _after_move_url(self, request, counter) -> str:
+        if request.GET.get("from") == "format" and counter.number_format_id is not None:
+            return (
+                reverse(
+                    "%s:docnumbers_numberformat_change" % self.admin_site.name,
+                    args=[counter.number_format_id],
+                )
+                + "#docnumbers-sequences"
+            )
+        return reverse(
+            "%s:%s_%s_change" % (self.admin_site.name, self.opts.app_label, self.opts.model_name),
+            args=[counter.pk],
+        )
 
     @staticmethod
     def _lowest_next(counter, top):
@@ -439,14 +721,24 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 if change is None:
                     form.add_error("next_value", gettext("This is already the next value."))
                     return False
+                if change.new_value > change.old_value:
+                    # The skipped numbers were never given out on purpose: say so to the audit.
+                    record_skipped(
+                        change.counter_id,
+                        change.old_value + 1,
+                        change.new_value,
+                        reason,
+                        request.user,
+                        using,
+                    )
                 self.log_change(request, change.counter, self._change_message(change))
         except CounterMoveRefused as exc:
             form.add_error(exc.field, exc.message)
             return False
         self.message_user(
             request,
-            gettext("The next value of %(counter)s is now %(value)s.")
-            % {"counter": change.counter, "value": new + 1},
+            gettext("The next document of %(counter)s gets %(number)s.")
+            % {"counter": change.counter, "number": number_text(change.counter, new + 1)},
             messages.SUCCESS,
         )
         return True
@@ -455,7 +747,8 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
     def _reason_needed(old, new) -> str:
         if new > old:
             return gettext(
-                "This skips the numbers %(first)s to %(last)s; say why in the reason."
+                "This skips the numbers %(first)s to %(last)s; say why in the reason "
+                "(they are recorded as an explained gap)."
             ) % {"first": old + 1, "last": new}
         return gettext(
             "This moves the counter back and gives out %(first)s to %(last)s "
@@ -480,14 +773,45 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 class CounterChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The audit trail of counter moves: read-only, for auditors."""
 
-    list_display = ["changed_at", "counter", "changed_by", "old_value", "new_value", "reason"]
-    list_filter = ["changed_at"]
+    class Media:
+        css = {"all": ["docnumbers/admin.css"]}
+
+    list_display = ["when", "counter", "move", "reason"]
+    list_filter = ["changed_at", "source"]
     search_fields = ["counter__key", "reason"]
     list_select_related = ["counter", "changed_by"]
     # No date_hierarchy: on MySQL/MariaDB it needs the server's time zone tables.
 
+    @admin.display(description=_("when, who"), ordering="changed_at")
+    def when(self, obj):
+        who = obj.changed_by_name or (obj.changed_by.get_username() if obj.changed_by else "-")
+        stamp = timezone.localtime(obj.changed_at).strftime("%Y-%m-%d %H:%M")
+        return format_html(
+            '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
+            stamp,
+            who,
+        )
 
-class GapExplanationForm(forms.ModelForm):
+    @admin.display(description=_("next number"))
+    def move(self, obj):
+        """``6 → 10``: the next number before and after (old and new last value + 1)."""
+        return format_html(
+            '<span class="docnumbers-number">{} → {}</span>', obj.old_value + 1, obj.new_value + 1
+        )
+
+
+class CounterChoiceField(forms.ModelChoiceField):
+    """A counter by its human label: document, series, scope, period."""
+
+    def label_from_instance(self, obj):
+        return labels.counter_label(obj, with_sequence=True)
+
+
+class GapExplanationForm(OneMessagePerFieldMixin, forms.ModelForm):
+    counter = CounterChoiceField(
+        Counter.objects.select_related("number_format"), label=_("Sequence")
+    )
+
     class Meta:
         model = GapExplanation
         fields = ["counter", "first", "last", "kind", "reason"]
@@ -495,17 +819,14 @@ class GapExplanationForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         counter, first, last = (cleaned.get(name) for name in ("counter", "first", "last"))
-        if counter is not None and first is not None and last is not None:
-            try:
-                audit.check_gap(
-                    counter,
-                    first,
-                    last,
-                    kind=cleaned.get("kind") or "",
-                    reason=cleaned.get("reason") or "",
-                )
-            except AuditInputError as exc:
-                raise forms.ValidationError(str(exc), code="gap") from None
+        reason = (cleaned.get("reason") or "").strip()
+        # A reversed range is the model's message (on "last"); a missing reason the field's.
+        if None in (counter, first, last) or first > last or not reason:
+            return cleaned
+        try:
+            audit.check_gap(counter, first, last, kind=cleaned.get("kind") or "", reason=reason)
+        except AuditInputError as exc:
+            self.add_error("first", forms.ValidationError(str(exc), code="gap"))
         return cleaned
 
 
@@ -513,12 +834,29 @@ class GapExplanationForm(forms.ModelForm):
 class GapExplanationAdmin(admin.ModelAdmin):
     """Why numbers are missing, for the audit. Recorded once, never edited or deleted."""
 
+    class Media:
+        css = {"all": ["docnumbers/admin.css"]}
+
     form = GapExplanationForm
-    list_display = ["counter", "first", "last", "kind", "reason", "created_at", "created_by"]
+    list_display = ["counter", "numbers", "kind", "reason", "recorded"]
     list_filter = ["kind"]
     search_fields = ["counter__key", "reason"]
-    list_select_related = ["counter", "created_by"]
-    raw_id_fields = ["counter"]
+    list_select_related = ["counter__number_format", "created_by"]
+
+    @admin.display(description=_("recorded"), ordering="created_at")
+    def recorded(self, obj):
+        who = obj.created_by_name or (obj.created_by.get_username() if obj.created_by else "-")
+        stamp = timezone.localtime(obj.created_at).strftime("%Y-%m-%d")
+        return format_html(
+            '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
+            stamp,
+            who,
+        )
+
+    @admin.display(description=_("numbers"), ordering="first")
+    def numbers(self, obj):
+        span = str(obj.first) if obj.first == obj.last else f"{obj.first}–{obj.last}"
+        return format_html('<span class="docnumbers-number">{}</span>', span)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
@@ -544,7 +882,7 @@ class GapExplanationAdmin(admin.ModelAdmin):
 COLUMN_SUFFIX = "_formatted"
 
 
-def number_column(field_name: str, description=None):
+def number_column(field_name: str, description=None, model=None):
     """A ``list_display``/``readonly_fields`` callable showing a document number.
 
     Shows ``<field>_display`` (the text as issued) for a formatted field and the
@@ -553,6 +891,8 @@ def number_column(field_name: str, description=None):
     Args:
         field_name: the name of the AutoSequenceField.
         description: the column title (the field's verbose name by default).
+        model: the model; with it, a formatted number sorts by (period, number), see
+            ``number_ordering``; without it, by the integer.
     """
 
     def column(obj):
@@ -565,10 +905,37 @@ def number_column(field_name: str, description=None):
                 return text
         return getattr(obj, field_name)
 
-    column.__name__ = f"{field_name}{COLUMN_SUFFIX}"
-    column.short_description = description or field_name.replace("_", " ")
-    column.admin_order_field = field_name
-    return column
+    def display(obj):
+        if getattr(obj, field_name, None) is None:
+            return column(obj)
+        return format_html('<span class="docnumbers-number">{}</span>', column(obj))
+
+    display.__name__ = f"{field_name}{COLUMN_SUFFIX}"
+    display.short_description = description or field_name.replace("_", " ")
+    display.admin_order_field = (
+        number_ordering(field_name, model) if model is not None else field_name
+    )
+    return display
+
+
+def number_ordering(field_name: str, model=None):
+    """An ``ordering`` expression that sorts a document number by (period, number).
+
+    The text would sort ``FAC-2026-0011`` below ``INV-2026-0005`` and ``INV-2026-10``
+    below ``INV-2026-9``; this sorts by the counter's period, then the integer. Use it in
+    ``ModelAdmin.ordering`` (``[number_ordering("number").desc()]``) or a queryset's
+    ``order_by``. Given ``model``, a field without ``format`` sorts by its integer.
+    """
+    field = model._meta.get_field(field_name) if model is not None else None
+    if field is not None and getattr(field, "format_code", None) is None:
+        return F(field_name)
+    counter = f"{field_name}_counter" if field is None else field.counter_name
+    return Concat(
+        Coalesce(F(f"{counter}__period"), Value("")),
+        Value("/"),
+        LPad(Cast(F(field_name), CharField()), 20, Value("0")),
+        output_field=CharField(),
+    )
 
 
 def series_queryset(field: AutoSequenceField, using=None):
@@ -603,7 +970,12 @@ class DocumentNumberAdminMixin:
         for field in self._number_fields:
             name = f"{field.name}{COLUMN_SUFFIX}"
             if not hasattr(self, name):
-                setattr(self, name, number_column(field.name, field.verbose_name))
+                setattr(self, name, number_column(field.name, field.verbose_name, model))
+
+    @property
+    def media(self):
+        # Numbers never wrap (white-space: nowrap) on the user's own lists and forms too.
+        return super().media + forms.Media(css={"all": ["docnumbers/admin.css"]})
 
     def _column_for(self, name):
         for field in self._number_fields:
@@ -645,6 +1017,73 @@ class DocumentNumberAdminMixin:
         if links is None:
             return links
         return self._replace(links)
+
+    def get_ordering(self, request):
+        """A number (or its ``_display``) in ``ordering`` or ``Meta.ordering`` sorts by
+        (period, number), not by its text."""
+        given = list(super().get_ordering(request) or self.model._meta.ordering or ())
+        if not any(isinstance(n, str) and self._field_for(n.lstrip("-")) for n in given):
+            return super().get_ordering(request)
+        ordering = []
+        for name in given:
+            if isinstance(name, str):
+                column = self._column_for(name.lstrip("-"))
+                if column is not None:
+                    field = self._field_for(name.lstrip("-"))
+                    expression = number_ordering(field.name, self.model)
+                    ordering.append(expression.desc() if name.startswith("-") else expression.asc())
+                    continue
+            ordering.append(name)
+        return ordering
+
+    def _field_for(self, name):
+        for field in self._number_fields:
+            if name in (field.name, getattr(field, "display_name", None), field.attname):
+                return field
+        return None
+
+    # -- deleting a numbered document --
+
+    def get_deleted_objects(self, objs, request):
+        deleted = super().get_deleted_objects(objs, request)
+        if not request.POST.get("post"):  # the confirmation page, not the delete itself
+            numbers = self._numbers_of(objs)
+            if numbers:
+                messages.warning(request, self._gap_warning(numbers))
+        return deleted
+
+    def _numbers_of(self, objs) -> list[str]:
+        numbers = []
+        for obj in objs:
+            for field in self._number_fields:
+                if getattr(obj, field.attname, None) is None:
+                    continue
+                text = getattr(obj, field.display_name, "") if field.format_code else ""
+                numbers.append(text or str(getattr(obj, field.attname)))
+        return sorted(numbers)
+
+    #: What to do instead of deleting an issued document; override to name your own.
+    delete_alternative = _(
+        "If the document was sent or booked, keep it and issue a credit note or mark it "
+        "void instead; if you delete it, explain the gap under Document numbers > Gap "
+        "explanations."
+    )
+
+    def _gap_warning(self, numbers) -> str:
+        shown = ", ".join(numbers[:10]) + (" ..." if len(numbers) > 10 else "")
+        return " ".join(
+            [
+                ngettext(
+                    "The number %(numbers)s is never issued again: deleting leaves it as a "
+                    "permanent gap in the sequence, which the audit reports.",
+                    "The numbers %(numbers)s are never issued again: deleting leaves them as "
+                    "permanent gaps in the sequence, which the audit reports.",
+                    len(numbers),
+                )
+                % {"numbers": shown},
+                str(self.delete_alternative),
+            ]
+        )
 
     def get_search_fields(self, request):
         search = list(super().get_search_fields(request))

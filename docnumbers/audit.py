@@ -12,14 +12,16 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.db.models import Max, Min
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from . import allocation, registry
+from . import allocation, labels, registry
 from .exceptions import AuditInputError
 from .fields import AutoSequenceField, sequence_fields
 from .formatting import Reset, period_contains
@@ -80,6 +82,8 @@ class SequenceReport:
     note: str = ""
     sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
     number_format_id: int | None = dataclasses.field(default=None, repr=False)
+    #: Series, scope and period as people name them (``Export · ACME Ltd · 2026``).
+    human_part: str = dataclasses.field(default="", repr=False)
     #: Unattributed rows: the field, and the primary keys of the rows of this key.
     field: AutoSequenceField | None = dataclasses.field(default=None, repr=False)
     row_ids: list = dataclasses.field(default_factory=list, repr=False)
@@ -113,7 +117,9 @@ class SequenceReport:
 
     @property
     def part(self) -> str:
-        """Which part of the field's numbers this is, for people: scope, series, period."""
+        """Which part of the field's numbers this is, for people: series, scope, period."""
+        if self.human_part:
+            return self.human_part + (" (unattributed rows)" if self.unattributed else "")
         bits = [f"{k}={'-' if v is None else v}" for k, v in self.scope.items()]
         if self.series is not None:
             bits.insert(0, f"series {self.series}")
@@ -393,7 +399,7 @@ class _Pass:
 
     def _counters(self, counter_ids: set) -> dict:
         """The counters of this sequence by id, plus those the rows point to."""
-        counters = Counter.objects.using(self.using)
+        counters = Counter.objects.using(self.using).select_related("number_format")
         known = {c.pk: c for c in counters.filter(sequence=self.sequence)}
         missing = counter_ids - set(known)
         if missing:
@@ -632,6 +638,7 @@ def _describe(report: SequenceReport, counter) -> None:
     report.number_format_id = counter.number_format_id
     if counter.scope and not report.scope:
         report.scope = parse_scope(counter.scope)
+    report.human_part = labels.counter_label(counter)
 
 
 def _explain(reports: list[SequenceReport], using: str) -> None:
@@ -652,6 +659,16 @@ def _explain(reports: list[SequenceReport], using: str) -> None:
             for part in split_gap(gap.first, gap.last, records):
                 (explained if part.explanation is not None else open_).append(part)
         report.gaps, report.explained = open_, explained
+
+
+def explain_url(counter_id: int, gap: Gap) -> str | None:
+    """The admin page that explains ``gap``, counter and numbers filled in (None without
+    the admin)."""
+    try:
+        add = reverse("admin:docnumbers_gapexplanation_add")
+    except NoReverseMatch:
+        return None
+    return f"{add}?{urlencode({'counter': counter_id, 'first': gap.first, 'last': gap.last})}"
 
 
 def split_gap(first: int, last: int, records) -> list[Gap]:

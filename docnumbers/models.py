@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from . import collisions, formatting, keys, registry
+from . import collisions, formatting, keys, labels, registry
 from .columns import ExactCharField
 from .exceptions import FormatMissing
 
@@ -122,8 +122,8 @@ class NumberFormat(models.Model):
         verbose_name_plural = _("number formats")
 
     def __str__(self):
-        label = f"{self.code}: {self.name}" if self.name else self.code
-        return f"{label} ({self.example()})"
+        # No sample number here: the next number depends on the counter (see the admin).
+        return f"{self.code}: {self.name}" if self.name else self.code
 
     def natural_key(self):
         """How fixtures name a format, the same in every database: ``(code, prefix,
@@ -178,11 +178,12 @@ class NumberFormat(models.Model):
                 errors[field] = ValidationError(exc.message, code=exc.code)
         codes = registry.codes()
         if self.code and self.code not in codes:
-            known = ", ".join(sorted(codes)) or "none yet"
+            known = ", ".join(sorted(codes)) or _("none yet")
             errors["code"] = ValidationError(
                 _(
-                    "No AutoSequenceField uses the code %(code)s, so this format would "
-                    "never issue a number. Codes in use: %(known)s."
+                    "No document type uses the code %(code)s, so this format would never "
+                    "number anything. Codes you can use: %(known)s. A new code is added "
+                    "by a developer, in a model field (AutoSequenceField(format=...))."
                 ),
                 code="unused_code",
                 params={"code": self.code, "known": known},
@@ -249,7 +250,8 @@ class Counter(models.Model):
         permissions = [("set_next_value", _("Can set the next value of a counter"))]
 
     def __str__(self):
-        return self.key
+        """``Invoice: number · Export · ACME Ltd · 2026``: what the key means, for people."""
+        return labels.counter_label(self, with_sequence=True)
 
     def natural_key(self):
         """``(sequence, scope, period, *the series' natural key)``: what ``key`` is made

@@ -231,7 +231,7 @@ def test_counter_rows_record_series_scope_and_period():
         ({"suffix": "{x.__class__}"}, "suffix", "attribute or index access"),
         ({"padding": 19}, "padding", "18"),
         ({"prefix": "INV-", "reset": "yearly"}, "prefix", "twice"),
-        ({"code": "nobody-uses-this"}, "code", "No AutoSequenceField uses the code"),
+        ({"code": "nobody-uses-this"}, "code", "No document type uses the code"),
     ],
 )
 def test_number_format_validation_names_the_problem(changes, field, words):

@@ -191,6 +191,20 @@ def test_stress_command_no_duplicate_no_gap():
     created = Invoice.objects.filter(subject__startswith="Load test ")
     assert created.count() == 40
     assert sorted(created.values_list("number", flat=True)) == list(range(1, 41))
+    # Its own series: the demo's INV- numbers are untouched.
+    assert {text[:5] for text in created.values_list("number_display", flat=True)} == {"LOAD-"}
+    assert NumberFormat.objects.series_of("invoice").first().prefix != "LOAD-{YYYY}-"
+
+    out = io.StringIO()
+    call_command("stress_invoices", cleanup=True, stdout=out)
+    assert "Removed 40 load-test invoice(s)" in out.getvalue()
+    assert not Invoice.objects.filter(subject__startswith="Load test ").exists()
+    assert not NumberFormat.objects.filter(prefix="LOAD-{YYYY}-").exists()
+    assert not Customer.objects.filter(code="load-test").exists()
+    # The removed customer's account number is an explained gap, not a hole.
+    from docnumbers.audit import audit
+
+    assert all(not report.gaps for report in audit())
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from docnumbers.audit import audit
 from docnumbers.models import Counter, CounterChange, NumberFormat
 from tests.testapp.models import Invoice
 
@@ -103,17 +104,19 @@ def test_dragging_a_series_to_the_top_makes_it_the_default(page, screenshot):
 
     handle = rows.nth(1).locator(".drag.handle")
     target = rows.nth(0).locator(".drag.handle")
-    with page.expect_response(lambda r: "adminsortable2_update" in r.url) as answer:
-        box, goal = handle.bounding_box(), target.bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(goal["x"] + goal["width"] / 2, goal["y"] + 2, steps=12)
-        page.mouse.move(goal["x"] + goal["width"] / 2, goal["y"] + 1, steps=4)
-        page.mouse.up()
-    assert answer.value.ok
+    expect()(handle).to_have_attribute("title", "Drag to change the order of the series")
+    # After the drop the page reloads itself: the Default column is true without a reload.
+    with page.expect_navigation():
+        with page.expect_response(lambda r: "adminsortable2_update" in r.url) as answer:
+            box, goal = handle.bounding_box(), target.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            page.mouse.move(goal["x"] + goal["width"] / 2, goal["y"] + 2, steps=12)
+            page.mouse.move(goal["x"] + goal["width"] / 2, goal["y"] + 1, steps=4)
+            page.mouse.up()
+        assert answer.value.ok
 
-    page.reload()
-    expect()(rows.nth(0).locator("td.field-name")).to_have_text("Export")
+    expect()(rows.nth(0).locator(".field-series")).to_have_text("quote: Export")
     expect()(rows.nth(0).locator(default_icon)).to_have_attribute("alt", "True")
     expect()(rows.nth(1).locator(default_icon)).to_have_attribute("alt", "False")
     screenshot("after-drag")
@@ -124,6 +127,11 @@ def test_dragging_a_series_to_the_top_makes_it_the_default(page, screenshot):
     page.goto("/admin/testapp/quote/add/")
     expect()(page.locator("#id_series option").first).to_contain_text(
         "Default series (quote: Export"
+    )
+    # The reorder is in the admin history, with the old and new default.
+    page.goto(f"/admin/docnumbers/numberformat/{export.pk}/history/")
+    expect()(page.locator("#change-history")).to_contain_text(
+        "the default series is now quote: Export (was quote: Standard)"
     )
 
 
@@ -145,12 +153,17 @@ def test_setting_the_next_value(page, screenshot):
 
     page.fill("#id_reason", "Numbers 2-49 were issued on paper")
     page.click("input[name=_save]")
-    expect()(page.locator(".messagelist")).to_contain_text("is now 50")
-    expect()(page.locator(".field-value .readonly")).to_have_text("49")
+    expect()(page.locator(".messagelist")).to_contain_text(f"gets INV-{YEAR}-0050")
+    expect()(page.locator(".field-last_issued .readonly")).to_have_text(
+        f"INV-{YEAR}-0049 (nothing stored above 1)"
+    )
     expect()(page.locator("body")).to_contain_text("Numbers 2-49 were issued on paper")
     screenshot("moved")
     change = CounterChange.objects.get()
     assert (change.old_value, change.new_value, change.changed_by.username) == (1, 49, "boss")
+    # The skipped numbers are an explained gap: the audit lists them as explained.
+    (report,) = [r for r in audit() if r.key == counter.key]
+    assert report.gaps == [] and [(g.first, g.last) for g in report.explained] == [(2, 49)]
 
     page.click("a.historylink")
     expect()(page.locator("#change-history")).to_contain_text("from 2 to 50")

@@ -324,6 +324,11 @@ def _findings(r) -> list[str]:
             f"unexplained gaps: {shown}"
             + (f" ... and {more} more (--format csv lists all)" if more > 0 else "")
         )
+    if r.gaps and r.counter_id is not None and not r.unattributed:
+        for g in r.gaps[:TABLE_GAPS]:
+            url = audit_mod.explain_url(r.counter_id, g)
+            if url:
+                lines.append(f"explain {g.text}: {url}")
     for g in r.explained:
         lines.append(f"explained gap {g.text}: {g.explanation.kind}: {g.explanation.reason}")
     if r.duplicates:

@@ -4,6 +4,10 @@ number was issued exactly once and none is missing.
 Each worker is a thread with its own database connection; each invoice (and its
 line) is created in its own transaction, so all workers fight for the same
 counter rows. The summary is computed from what the database holds afterwards.
+
+The invoices go into a series of their own (LOAD-{YYYY}-, "Load test"), for the
+customer "Load Test Ltd", so the demo's INV- numbers are left alone;
+``--cleanup`` removes everything the runs made.
 """
 
 import datetime as dt
@@ -18,11 +22,15 @@ from django.db import OperationalError, connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from docnumbers.models import Counter
+from docnumbers import allocation
+from docnumbers.audit import explain_gap
+from docnumbers.models import Counter, NumberFormat
 
 from ...models import Customer, Invoice, InvoiceLine
 
 SUBJECT = "Load test"
+LOAD_SERIES = {"code": "invoice", "name": "Load test", "prefix": "LOAD-{YYYY}-", "padding": 4}
+LOAD_CUSTOMER = "load-test"
 # Lock conflicts after which the whole transaction is rolled back and may be tried
 # again: SQLite's busy lock (before Django 5.1's IMMEDIATE mode), deadlocks elsewhere.
 RETRYABLE = ("database is locked", "deadlock", "lock wait timeout")
@@ -91,16 +99,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="print lines instead of a progress bar"
         )
+        parser.add_argument(
+            "--cleanup",
+            action="store_true",
+            help="remove the load-test invoices, their series, counters and customer, and stop",
+        )
 
-    def handle(self, *args, invoices, workers, date, no_progress, **options):
+    def handle(self, *args, invoices, workers, date, no_progress, cleanup, **options):
+        if cleanup:
+            self.cleanup()
+            return
         if invoices < 1 or workers < 1:
             raise CommandError("--invoices and --workers must be 1 or more.")
         workers = min(workers, invoices)
         day = date or timezone.localdate()
         run = uuid.uuid4().hex[:8]
         customer, _ = Customer.objects.get_or_create(
-            code="load-test", defaults={"name": "Load Test Ltd"}
+            code=LOAD_CUSTOMER, defaults={"name": "Load Test Ltd"}
         )
+        series = self.load_series()
         before = dict(Counter.objects.values_list("pk", "value"))
         # The connection of this thread is not used by the workers; free it meanwhile.
         connection.close()
@@ -116,7 +133,7 @@ class Command(BaseCommand):
         threads = [
             threading.Thread(
                 target=self.work,
-                args=(i, share, customer.pk, day, run, progress, errors, retries),
+                args=(i, share, customer.pk, series.pk, day, run, progress, errors, retries),
                 name=f"stress-worker-{i}",
             )
             for i, share in enumerate(shares)
@@ -132,7 +149,58 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(failed)
 
-    def work(self, worker, count, customer_id, day, run, progress, errors, retries):
+    @staticmethod
+    def load_series():
+        """The "Load test" series of invoices (LOAD-): last in the order, never the default."""
+        last = NumberFormat.objects.order_by("-position").values_list("position", flat=True).first()
+        series, _ = NumberFormat.objects.get_or_create(
+            code=LOAD_SERIES["code"],
+            prefix=LOAD_SERIES["prefix"],
+            defaults={**LOAD_SERIES, "reset": "yearly", "position": (last or 0) + 1},
+        )
+        return series
+
+    def cleanup(self):
+        """Delete what the runs made: invoices, counters, the series and the customer."""
+        series = NumberFormat.objects.filter(
+            code=LOAD_SERIES["code"], prefix=LOAD_SERIES["prefix"]
+        ).first()
+        customer = Customer.objects.filter(code=LOAD_CUSTOMER).first()
+        with transaction.atomic():
+            invoices = Invoice.objects.filter(subject__startswith=f"{SUBJECT} ")
+            count = invoices.count()
+            keys = set()
+            for field in ("number", "customer_number"):
+                ids = invoices.values_list(f"{field}_counter", flat=True)
+                keys |= set(Counter.objects.filter(pk__in=ids).values_list("key", flat=True))
+            if series is not None:
+                keys |= set(series.counters.values_list("key", flat=True))
+            invoices.delete()  # their lines go with them
+            for key in sorted(keys):
+                # The customer's own counter keeps going if other invoices still use it.
+                counter = Counter.objects.get(key=key)
+                if not Invoice.objects.filter(number_counter=counter).exists() and not (
+                    Invoice.objects.filter(customer_number_counter=counter).exists()
+                ):
+                    counter.changes.all().delete()
+                    counter.gap_explanations.all().delete()
+                    allocation.delete_counter(key)
+            if series is not None and not series.counters.exists():
+                series.delete()
+            if customer is not None and not customer.invoices.exists():
+                number = customer.account_number
+                customer.delete()
+                # Its account number stays a gap: say why, so the audit lists it as explained.
+                account = Counter.objects.get(key="invoicing.customer.account_number")
+                explain_gap(
+                    account,
+                    number,
+                    kind="voided",
+                    reason="Load-test customer removed by stress_invoices --cleanup",
+                )
+        self.stdout.write(f"Removed {count} load-test invoice(s), their counters and series.")
+
+    def work(self, worker, count, customer_id, series_id, day, run, progress, errors, retries):
         """One worker: ``count`` invoices, each in its own transaction, on its own connection."""
         try:
             for i in range(count):
@@ -141,6 +209,7 @@ class Command(BaseCommand):
                         with transaction.atomic():
                             invoice = Invoice.objects.create(
                                 customer_id=customer_id,
+                                series_id=series_id,
                                 issued_on=day,
                                 subject=f"{SUBJECT} {run} worker {worker} #{i + 1}",
                             )

@@ -1,0 +1,66 @@
+"""The French, German and Spanish catalogs cover every translatable string (#13)."""
+
+import gettext
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from django.utils import translation
+
+import docnumbers
+
+PACKAGE = pathlib.Path(docnumbers.__file__).parent
+LANGUAGES = ["fr", "de", "es"]
+
+
+def entries(po_text: str):
+    """``(flags, msgid, msgstrs)`` of every entry but the header."""
+    for block in po_text.split("\n\n"):
+        lines = block.strip().splitlines()
+        flags = " ".join(line for line in lines if line.startswith("#,"))
+        msgid = "".join(re.findall(r'^(?:msgid|msgid_plural)? ?"(.*)"$', "\n".join(lines), re.M))
+        strs = re.findall(r'^msgstr(?:\[\d\])? "(.*)"((?:\n".*")*)', "\n".join(lines), re.M)
+        texts = [first + "".join(re.findall(r'"(.*)"', more)) for first, more in strs]
+        if texts and msgid:
+            yield flags, msgid, texts
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="apt-get install gettext")
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_string_is_translated(tmp_path, language):
+    """makemessages over a copy of the package: nothing untranslated, nothing fuzzy."""
+    copy = tmp_path / "docnumbers"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", language, "--no-obsolete"],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": ""},
+    )
+    text = (copy / "locale" / language / "LC_MESSAGES" / "django.po").read_text()
+    untranslated = [msgid for flags, msgid, texts in entries(text) if not all(texts)]
+    fuzzy = [msgid for flags, msgid, texts in entries(text) if "fuzzy" in flags]
+    assert untranslated == [] and fuzzy == []
+    # The compiled catalog shipped next to it says the same (compilemessages was run).
+    folder = PACKAGE / "locale" / language / "LC_MESSAGES"
+    with open(folder / "django.mo", "rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    stale = [
+        msgid
+        for flags, msgid, texts in entries((folder / "django.po").read_text())
+        if len(texts) == 1 and compiled.gettext(msgid) != texts[0]
+    ]
+    assert stale == []
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [("fr", "Prochain numéro"), ("de", "Nächste Nummer"), ("es", "Próximo número")],
+)
+def test_the_catalogs_are_loaded(language, text):
+    with translation.override(language):
+        assert translation.gettext("Next number") == text
