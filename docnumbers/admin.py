@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
-from django.db.models import CharField, F, OuterRef, Subquery, Value
+from django.db.models import Case, CharField, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
@@ -21,6 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import allocation, audit, collisions, formatting, issued, labels, registry
+from .allocation import MAX_VALUE
 from .exceptions import AuditInputError, CounterMoveRefused
 from .fields import AutoSequenceField, sequence_fields
 from .forms import SetNextValueForm, StartPeriodForm
@@ -930,12 +931,21 @@ def number_ordering(field_name: str, model=None):
     if field is not None and getattr(field, "format_code", None) is None:
         return F(field_name)
     counter = f"{field_name}_counter" if field is None else field.counter_name
-    return Concat(
-        Coalesce(F(f"{counter}__period"), Value("")),
-        Value("/"),
-        LPad(Cast(F(field_name), CharField()), 20, Value("0")),
+    # One text that sorts like (period, number): "1" + 19 digits for 0 and up, "0" + the
+    # distance from -2**63 for negative numbers (so -3 sorts before -2, and both before 0).
+    number = F(field_name)
+    digits = Case(
+        When(**{f"{field_name}__lt": 0}, then=Concat(Value("0"), _padded(number + MAX_VALUE))),
+        default=Concat(Value("1"), _padded(number)),
         output_field=CharField(),
     )
+    return Concat(
+        Coalesce(F(f"{counter}__period"), Value("")), Value("/"), digits, output_field=CharField()
+    )
+
+
+def _padded(expression):
+    return LPad(Cast(expression, CharField()), 19, Value("0"))
 
 
 def series_queryset(field: AutoSequenceField, using=None):

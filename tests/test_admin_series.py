@@ -306,3 +306,19 @@ def test_the_series_help_renders_and_a_reorder_is_in_the_history(admin_client):
     assert "the default series is now quote: Export (was quote: Standard)" in (
         entry.get_change_message()
     )
+
+
+def test_number_ordering_sorts_negative_numbers_before_zero_and_up():
+    """A sequence may start below zero (start_at=-2): -2, -1, 0, 1, ... in that order."""
+    from docnumbers.admin import number_ordering
+    from tests.testapp.models import NegativeStartModel
+
+    NegativeStartModel.objects.bulk_create([NegativeStartModel() for _ in range(13)])
+    ordered = NegativeStartModel.objects.order_by(number_ordering("number", NegativeStartModel))
+    assert [o.number for o in ordered] == list(range(-2, 11))
+    stored = Invoice.objects.bulk_create(
+        [Invoice(issued_on=dt.date(2026, 1, 1), invoice_number=n) for n in (-5, -1, 3, 12)]
+    )
+    assert len(stored) == 4
+    texts = Invoice.objects.order_by(number_ordering("invoice_number", Invoice))
+    assert [i.invoice_number for i in texts] == [-5, -1, 3, 12]

@@ -66,7 +66,8 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-issued_on", "-number_display"]
+        # By the integer, not the text: FAC-2026-0011 after INV-2026-0005 of the same day.
+        ordering = ["-issued_on", "-number"]
 
     def __str__(self):
         return self.number_display or f"Invoice (not saved yet) for {self.customer_id}"
@@ -124,7 +125,8 @@ class CreditNote(models.Model):
     )
 
     class Meta:
-        ordering = ["-issued_on", "-number_display"]
+        # By the integer, not the text: FAC-2026-0011 after INV-2026-0005 of the same day.
+        ordering = ["-issued_on", "-number"]
 
     def __str__(self):
         return self.number_display or "Credit note (not saved yet)"
