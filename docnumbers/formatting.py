@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 
 # Lazy: labels are translated when shown, and this module still needs no settings.
+# Error messages are built when raised, so gettext (which reads settings) is called then.
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import TemplateError
@@ -59,18 +61,18 @@ def _fy_end(day: dt.date, first_month: int) -> int:
 
 
 # token -> (renderer, description). Every renderer returns a fixed-width text.
-TOKENS: dict[str, tuple[Callable[[dt.date, int], str], str]] = {
-    "YYYY": (lambda d, fm: f"{d.year:04d}", "year, four digits (2026)"),
-    "YY": (lambda d, fm: f"{d.year % 100:02d}", "year, two digits (26)"),
-    "MM": (lambda d, fm: f"{d.month:02d}", "month, two digits (01-12)"),
-    "DD": (lambda d, fm: f"{d.day:02d}", "day of the month, two digits (01-31)"),
+TOKENS: dict[str, tuple[Callable[[dt.date, int], str], object]] = {
+    "YYYY": (lambda d, fm: f"{d.year:04d}", _("year, four digits (2026)")),
+    "YY": (lambda d, fm: f"{d.year % 100:02d}", _("year, two digits (26)")),
+    "MM": (lambda d, fm: f"{d.month:02d}", _("month, two digits (01-12)")),
+    "DD": (lambda d, fm: f"{d.day:02d}", _("day of the month, two digits (01-31)")),
     "FY": (
         lambda d, fm: f"{fiscal_year(d, fm):04d}",
-        "fiscal year, four digits: the year it starts in (2026 for April 2026 - March 2027)",
+        _("fiscal year, four digits: the year it starts in (2026 for April 2026 - March 2027)"),
     ),
     "FYE": (
         lambda d, fm: f"{_fy_end(d, fm):04d}",
-        "fiscal year, four digits: the year it ends in (2027 for April 2026 - March 2027)",
+        _("fiscal year, four digits: the year it ends in (2027 for April 2026 - March 2027)"),
     ),
 }
 
@@ -94,7 +96,7 @@ def parse(template: str) -> list[tuple[str, str]]:
     text, a known ``{TOKEN}``, ``{{`` or ``}}``.
     """
     if not isinstance(template, str):
-        raise TemplateError("A template must be text.", "type")
+        raise TemplateError(gettext("A template must be text."), "type")
     return list(_parse(template))
 
 
@@ -103,8 +105,8 @@ def _parse(template: str) -> tuple[tuple[str, str], ...]:
     # Cached: a batch renders the same few templates thousands of times.
     if len(template) > MAX_TEMPLATE_LENGTH:
         raise TemplateError(
-            f"The template is {len(template)} characters long; "
-            f"at most {MAX_TEMPLATE_LENGTH} are allowed.",
+            gettext("The template is %(length)d characters long; at most %(limit)d are allowed.")
+            % {"length": len(template), "limit": MAX_TEMPLATE_LENGTH},
             "too_long",
         )
     parts: list[tuple[str, str]] = []
@@ -120,7 +122,8 @@ def _parse(template: str) -> tuple[tuple[str, str], ...]:
             i += 2
         elif char == "}":
             raise TemplateError(
-                f"Unbalanced '}}' at position {i + 1}; write '}}}}' for a literal brace.",
+                gettext("Unbalanced '}' at position %(position)d; write '}}' for a literal brace.")
+                % {"position": i + 1},
                 "unbalanced",
             )
         elif char == "{":
@@ -128,8 +131,11 @@ def _parse(template: str) -> tuple[tuple[str, str], ...]:
             nested = template.find("{", i + 1)
             if end == -1 or (nested != -1 and nested < end):
                 raise TemplateError(
-                    f"Unbalanced '{{' at position {i + 1}; close it with '}}' "
-                    "or write '{{' for a literal brace.",
+                    gettext(
+                        "Unbalanced '{' at position %(position)d; close it with '}' "
+                        "or write '{{' for a literal brace."
+                    )
+                    % {"position": i + 1},
                     "unbalanced",
                 )
             name = template[i + 1 : end]
@@ -141,7 +147,8 @@ def _parse(template: str) -> tuple[tuple[str, str], ...]:
             i = end + 1
         elif not char.isprintable():
             raise TemplateError(
-                f"The template contains a control character at position {i + 1}.",
+                gettext("The template contains a control character at position %(position)d.")
+                % {"position": i + 1},
                 "control",
             )
         else:
@@ -156,17 +163,25 @@ def _check_token(name: str) -> None:
     known = ", ".join("{%s}" % token for token in TOKENS)
     if any(c in name for c in ".[]()"):
         raise TemplateError(
-            f"'{{{name}}}' tries attribute or index access, which templates do not allow. "
-            f"Use one of the tokens {known}.",
+            gettext(
+                "'{%(name)s}' tries attribute or index access, which templates do not allow. "
+                "Use one of the tokens %(known)s."
+            )
+            % {"name": name, "known": known},
             "access",
         )
     if name not in TOKENS:
         hint = ""
         if _NAME.match(name.upper()) and name.upper() in TOKENS:
-            hint = f" Tokens are upper case: write '{{{name.upper()}}}'."
+            hint = " " + gettext("Tokens are upper case: write '{%(token)s}'.") % {
+                "token": name.upper()
+            }
         raise TemplateError(
-            f"Unknown token '{{{name}}}'.{hint} Known tokens: {known}; "
-            "write '{{' and '}}' for literal braces.",
+            gettext(
+                "Unknown token '{%(name)s}'.%(hint)s Known tokens: %(known)s; "
+                "write '{{' and '}}' for literal braces."
+            )
+            % {"name": name, "hint": hint, "known": known},
             "unknown_token",
         )
 
@@ -224,22 +239,30 @@ def validate_format(
     """Check a whole format; raise TemplateError naming the problem and the fix."""
     if not is_int(padding):
         raise TemplateError(
-            f"Padding must be a whole number (an int from 0 to {MAX_PADDING}), not {padding!r}.",
+            gettext("Padding must be a whole number (an int from 0 to %(max)d), not %(value)s.")
+            % {"max": MAX_PADDING, "value": repr(padding)},
             "padding",
         )
     if not 0 <= padding <= MAX_PADDING:
         raise TemplateError(
-            f"Padding must be between 0 and {MAX_PADDING} digits, not {padding}.", "padding"
+            gettext("Padding must be between 0 and %(max)d digits, not %(value)s.")
+            % {"max": MAX_PADDING, "value": padding},
+            "padding",
         )
     if reset not in Reset.ALL:
         raise TemplateError(
-            f"Unknown reset period {reset!r}; choose one of {', '.join(Reset.ALL)}.", "reset"
+            gettext("Unknown reset period %(value)s; choose one of %(choices)s.")
+            % {"value": repr(reset), "choices": ", ".join(Reset.ALL)},
+            "reset",
         )
     # Not ``in range(1, 13)``: 4.0 is in it, and would then break period().
     if not is_int(fiscal_year_start_month) or not 1 <= fiscal_year_start_month <= 12:
         raise TemplateError(
-            "The fiscal year's first month must be a whole number from 1 to 12 "
-            f"(an int: 4 for April), not {fiscal_year_start_month!r}.",
+            gettext(
+                "The fiscal year's first month must be a whole number from 1 to 12 "
+                "(an int: 4 for April), not %(value)s."
+            )
+            % {"value": repr(fiscal_year_start_month)},
             "fiscal_month",
         )
     used = tokens_in(prefix) | tokens_in(suffix)
@@ -249,11 +272,20 @@ def validate_format(
         groups = _PERIOD_TOKENS[reset]
     for group in groups:
         if not used & group:
-            names = " or ".join("{%s}" % name for name in sorted(group, key=len, reverse=True))
+            names = gettext(" or ").join(
+                "{%s}" % name for name in sorted(group, key=len, reverse=True)
+            )
             raise TemplateError(
-                f"A format that resets {dict(Reset.CHOICES)[reset].lower()} needs {names} "
-                "in its prefix or suffix; without it two periods print the same number "
-                f"(for example {render_example(prefix, suffix, padding)} twice).",
+                gettext(
+                    "A format that resets %(reset)s needs %(tokens)s "
+                    "in its prefix or suffix; without it two periods print the same number "
+                    "(for example %(example)s twice)."
+                )
+                % {
+                    "reset": str(dict(Reset.CHOICES)[reset]).lower(),
+                    "tokens": names,
+                    "example": render_example(prefix, suffix, padding),
+                },
                 "period_token",
             )
 
@@ -262,7 +294,7 @@ def render_example(prefix: str, suffix: str, padding: int) -> str:
     try:
         return render(prefix, suffix, padding, dt.date(2026, 1, 1), 1)
     except TemplateError:
-        return "the same text"
+        return gettext("the same text")
 
 
 def _render_template(template: str, day: dt.date, first_month: int) -> str:
@@ -308,7 +340,9 @@ def period_key(day: dt.date, reset: str, first_month: int = 1) -> str:
         return day.isoformat()
     if reset == Reset.FISCAL:
         return f"FY{fiscal_year(day, first_month):04d}-{first_month:02d}"
-    raise TemplateError(f"Unknown reset period {reset!r}.", "reset")
+    raise TemplateError(
+        gettext("Unknown reset period %(value)s.") % {"value": repr(reset)}, "reset"
+    )
 
 
 # pattern, its first day, and how many months the period covers (0: one day).

@@ -14,6 +14,7 @@ import datetime as dt
 from django.db import router
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from . import allocation, collisions, formatting, late, state
 from .exceptions import NumberFrozen, SeriesMismatch
@@ -343,7 +344,7 @@ def _record(field, group: Group, new, counter_id, using) -> None:
 
 # -- what an issued number depends on is frozen ---------------------------------------------
 
-RENUMBER_HINT = "To move the document to another sequence, use docnumbers.renumber()."
+RENUMBER_HINT = gettext_lazy("To move the document to another sequence, use docnumbers.renumber().")
 
 
 def dependencies(field) -> list:
@@ -400,8 +401,11 @@ def _problem(field, changed, instance, row, label, using):
             return None
         return (
             field.name,
-            f"{label} is this document's number; it cannot be changed or "
-            f"cleared by hand. {RENUMBER_HINT}",
+            gettext(
+                "%(number)s is this document's number; it cannot be changed or cleared by hand."
+            )
+            % {"number": label}
+            + f" {RENUMBER_HINT}",
         )
     if changed.to_python(old) == changed.to_python(new):
         return None
@@ -411,13 +415,19 @@ def _problem(field, changed, instance, row, label, using):
     if changed.name == field.series_field:
         return (
             changed.name,
-            f"{label} was issued by the series {describe(changed, old, using)}; "
-            f"the {name} can no longer change. {RENUMBER_HINT}",
+            gettext(
+                "%(number)s was issued by the series %(old)s; the %(field)s can no longer change."
+            )
+            % {"number": label, "old": describe(changed, old, using), "field": name}
+            + f" {RENUMBER_HINT}",
         )
     return (
         changed.name,
-        f"{label} is numbered in the sequence of {describe(changed, old, using)}; "
-        f"the {name} can no longer change. {RENUMBER_HINT}",
+        gettext(
+            "%(number)s is numbered in the sequence of %(old)s; the %(field)s can no longer change."
+        )
+        % {"number": label, "old": describe(changed, old, using), "field": name}
+        + f" {RENUMBER_HINT}",
     )
 
 
@@ -440,18 +450,22 @@ def _date_problem(field, changed, instance, row, label, using):
             return None
     elif old_day == new_day:
         return None
-    when = old_day.isoformat() if old_day is not None else "its date"
+    when = old_day.isoformat() if old_day is not None else gettext("its date")
     return (
         changed.name,
-        f"{label} is numbered for the period of {when}; the {changed.verbose_name} can "
-        f"only move to a day that keeps that number true. {RENUMBER_HINT}",
+        gettext(
+            "%(number)s is numbered for the period of %(day)s; the %(field)s can only move "
+            "to a day that keeps that number true."
+        )
+        % {"number": label, "day": when, "field": changed.verbose_name}
+        + f" {RENUMBER_HINT}",
     )
 
 
 def describe(model_field, value, using) -> str:
     """What a stored value was, for people: a related object's str(), else the value."""
     if value is None:
-        return "(none)"
+        return gettext("(none)")
     related = getattr(model_field, "related_model", None)
     if related is not None:
         obj = related._base_manager.using(using).filter(pk=value).first()
