@@ -20,6 +20,7 @@ from django.db import connections, models, router, transaction
 from django.db.models import Max, Min
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import allocation, labels, registry
 from .exceptions import AuditInputError
@@ -209,26 +210,37 @@ def resolve_targets(targets: Iterable[str] = ()) -> list[AutoSequenceField]:
         parts = target.split(".")
         if len(parts) not in (2, 3) or not all(parts):
             raise AuditInputError(
-                f"{target!r} is not app_label.Model or app_label.Model.field "
-                "(for example billing.Invoice.number)."
+                gettext(
+                    "%(target)s is not app_label.Model or app_label.Model.field "
+                    "(for example billing.Invoice.number)."
+                )
+                % {"target": repr(target)}
             )
         try:
             model = apps.get_model(parts[0], parts[1])
         except (LookupError, ValueError):
-            raise AuditInputError(f"Unknown model {parts[0]}.{parts[1]!s} (from {target!r}).")
+            raise AuditInputError(
+                gettext("Unknown model %(model)s (from %(target)s).")
+                % {"model": f"{parts[0]}.{parts[1]}", "target": repr(target)}
+            )
         if len(parts) == 2:
             fields = sequence_fields(model)
             if not fields:
-                raise AuditInputError(f"{model._meta.label} has no AutoSequenceField.")
+                raise AuditInputError(
+                    gettext("%(model)s has no AutoSequenceField.") % {"model": model._meta.label}
+                )
         else:
             try:
                 field = model._meta.get_field(parts[2])
             except Exception:
-                raise AuditInputError(f"{model._meta.label} has no field {parts[2]!r}.")
+                raise AuditInputError(
+                    gettext("%(model)s has no field %(field)s.")
+                    % {"model": model._meta.label, "field": repr(parts[2])}
+                )
             if not isinstance(field, AutoSequenceField):
                 raise AuditInputError(
-                    f"{model._meta.label}.{parts[2]} is a {type(field).__name__}, "
-                    "not an AutoSequenceField."
+                    gettext("%(field)s is a %(type)s, not an AutoSequenceField.")
+                    % {"field": f"{model._meta.label}.{parts[2]}", "type": type(field).__name__}
                 )
             fields = [field]
         found += [f for f in fields if f not in found]
@@ -244,7 +256,10 @@ def parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except (TypeError, ValueError):
-        raise AuditInputError(f"{text!r} is not a date; write YYYY-MM-DD (for example 2026-01-01).")
+        raise AuditInputError(
+            gettext("%(text)s is not a date; write YYYY-MM-DD (for example 2026-01-01).")
+            % {"text": repr(text)}
+        )
 
 
 # -- the audit --------------------------------------------------------------------
@@ -508,10 +523,10 @@ class _Pass:
                 report.misfiled += group["rows"]
         for report in by_counter.values():
             if report.misfiled:
-                report.note = (
-                    f"{report.misfiled} row(s) no longer match this counter's scope or period "
+                report.note = gettext(
+                    "%(count)d row(s) no longer match this counter's scope or period "
                     "(changed past docnumbers): restore them, or docnumbers.renumber() them"
-                )
+                ) % {"count": report.misfiled}
 
     def _unnumbered(self) -> list[SequenceReport]:
         """Rows with no number at all: a report of their own, which fails the audit."""
@@ -529,10 +544,11 @@ class _Pass:
                 key=None,
                 start_at=self.field.start_at,
                 unnumbered=count,
-                note=(
-                    f"{count} row(s) stored without a number (primary keys {sample}"
-                    f"{', ...' if count > len(sample) else ''}): saved past docnumbers"
-                ),
+                note=gettext(
+                    "%(count)d row(s) stored without a number (primary keys %(keys)s): "
+                    "saved past docnumbers"
+                )
+                % {"count": count, "keys": f"{sample}{', ...' if count > len(sample) else ''}"},
             )
         ]
 
@@ -565,10 +581,11 @@ class _Pass:
                 number_format_id=series_id,
                 field=field,
                 row_ids=ids,
-                note=(
-                    f"rows without {field.counter_name} (loaded raw); not checked for gaps "
+                note=gettext(
+                    "rows without %(column)s (loaded raw); not checked for gaps "
                     "until docnumbers sync --apply links them"
-                ),
+                )
+                % {"column": field.counter_name},
             )
             counter = by_key.get(key.text)
             if counter is not None:
@@ -584,10 +601,11 @@ class _Pass:
                     first=min(lost),
                     last=max(lost),
                     unattributed=True,
-                    note=(
-                        f"rows without {field.counter_name} whose series or date is unknown; "
+                    note=gettext(
+                        "rows without %(column)s whose series or date is unknown; "
                         "set their counter by hand"
-                    ),
+                    )
+                    % {"column": field.counter_name},
                 )
             )
         return reports
@@ -844,16 +862,23 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
     using = using or counter._state.db or router.db_for_write(GapExplanation)
     if kind not in GapExplanation.Kind.values:
         raise AuditInputError(
-            f"Unknown kind {kind!r}; use one of: {', '.join(GapExplanation.Kind.values)}."
+            gettext("Unknown kind %(kind)s; use one of: %(kinds)s.")
+            % {"kind": repr(kind), "kinds": ", ".join(GapExplanation.Kind.values)}
         )
     if not (reason or "").strip():
-        raise AuditInputError("Give a reason: auditors read it.")
+        raise AuditInputError(gettext("Give a reason: auditors read it."))
     if first > last:
-        raise AuditInputError(f"The range {first}..{last} is empty: the first is above the last.")
+        raise AuditInputError(
+            gettext("The range %(first)s..%(last)s is empty: the first is above the last.")
+            % {"first": first, "last": last}
+        )
     if last > counter.value:
         raise AuditInputError(
-            f"{counter.key} has issued up to {counter.value}; {last} was never issued, "
-            "so it cannot be missing."
+            gettext(
+                "%(counter)s has issued up to %(value)s; %(last)s was never issued, "
+                "so it cannot be missing."
+            )
+            % {"counter": counter.key, "value": counter.value, "last": last}
         )
     rows = rows_of(counter, using)
     if rows is not None:
@@ -864,15 +889,7 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
             if lowest is not None:
                 start = min(start, lowest)
         if first < start:
-            issued = (
-                f"Explain numbers from {start} to {counter.value}."
-                if counter.value >= start
-                else "It has issued no number yet."
-            )
-            raise AuditInputError(
-                f"{counter.key} starts at {start}: {first} was never issued, "
-                f"so it cannot be missing. {issued}"
-            )
+            raise AuditInputError(_before_start(counter, start, first))
         stored = (
             rows.filter(**{f"{field.attname}__range": (first, last)})
             .order_by(field.attname)
@@ -881,9 +898,29 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
         )
         if stored is not None:
             raise AuditInputError(
-                f"{stored} is stored in {field_label(field)} ({counter.key}); "
-                "only missing numbers can be explained."
+                gettext(
+                    "%(number)s is stored in %(field)s (%(counter)s); "
+                    "only missing numbers can be explained."
+                )
+                % {"number": stored, "field": field_label(field), "counter": counter.key}
             )
+
+
+def _before_start(counter, start: int, first: int) -> str:
+    """Why ``first`` cannot be missing from a counter whose numbers start at ``start``."""
+    issued = (
+        gettext("Explain numbers from %(start)s to %(value)s.")
+        % {"start": start, "value": counter.value}
+        if counter.value >= start
+        else gettext("It has issued no number yet.")
+    )
+    return (
+        gettext(
+            "%(counter)s starts at %(start)s: %(first)s was never issued, so it cannot be missing."
+        )
+        % {"counter": counter.key, "start": start, "first": first}
+        + f" {issued}"
+    )
 
 
 def explain_gap(

@@ -15,6 +15,7 @@ import shutil
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from docnumbers import audit as audit_mod
 from docnumbers.exceptions import AuditInputError
@@ -84,11 +85,13 @@ def whole_number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"wants a whole number, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            gettext("wants a whole number, not %(text)s") % {"text": repr(text)}
+        )
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "Audit document numbers (gaps, duplicates, counters behind), sync counters, explain gaps."
     )
 
@@ -100,10 +103,14 @@ class Command(BaseCommand):
         for add in (_add_audit, _add_sync, _add_explain):
             sub = add(actions)
             sub.add_argument(
-                "--database", default=DEFAULT_DB_ALIAS, help="Database alias (default: default)."
+                "--database",
+                default=DEFAULT_DB_ALIAS,
+                help=gettext("Database alias (default: default)."),
             )
             sub.add_argument(
-                "--no-progress", action="store_true", help="Do not report progress on stderr."
+                "--no-progress",
+                action="store_true",
+                help=gettext("Do not report progress on stderr."),
             )
 
     def handle(self, *args, action, **options):
@@ -119,7 +126,9 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             progress.close()
             raise CommandError(
-                f"Interrupted; nothing was changed{'' if action == 'audit' else ' (rolled back)'}.",
+                gettext("Interrupted; nothing was changed.")
+                if action == "audit"
+                else gettext("Interrupted; nothing was changed (rolled back)."),
                 returncode=130,
             )
         finally:
@@ -129,7 +138,10 @@ class Command(BaseCommand):
 
     def handle_audit(self, *, targets, since, format, fail_on_gaps, database, progress, **_):
         if format not in RENDERERS:  # call_command(format=...) skips argparse's choices
-            raise AuditInputError(f"Unknown format {format!r}; use table, csv or json.")
+            raise AuditInputError(
+                gettext("Unknown format %(format)s; use table, csv or json.")
+                % {"format": repr(format)}
+            )
         fields = audit_mod.resolve_targets(targets)
         day = audit_mod.parse_date(since) if since else None
         reports = audit_mod.audit(fields, since=day, using=database, progress=progress)
@@ -137,7 +149,10 @@ class Command(BaseCommand):
         self.stdout.write(RENDERERS[format](reports), ending="")
         problems = audit_problems(reports, fail_on_gaps=fail_on_gaps)
         if problems:
-            raise CommandError(f"docnumbers audit found {problems}.", returncode=1)
+            raise CommandError(
+                gettext("docnumbers audit found %(problems)s.") % {"problems": problems},
+                returncode=1,
+            )
 
     # -- sync ---------------------------------------------------------------------
 
@@ -155,19 +170,27 @@ class Command(BaseCommand):
                 links = audit_mod.apply_links(links, using=database)
         progress.close()
         if not moves:
-            self.stdout.write("All counters are at or above the highest stored number.")
+            self.stdout.write(gettext("All counters are at or above the highest stored number."))
         for move in moves:
-            old = "no counter" if move.old is None else move.old
-            verb = "moved" if apply else "would move"
-            self.stdout.write(
-                f"{move.label}  {move.key}: {verb} {old} -> {move.new} (next number {move.new + 1})"
-            )
+            values = {
+                "old": gettext("no counter") if move.old is None else move.old,
+                "new": move.new,
+                "next": move.new + 1,
+            }
+            if apply:
+                text = gettext("moved %(old)s -> %(new)s (next number %(next)s)") % values
+            else:
+                text = gettext("would move %(old)s -> %(new)s (next number %(next)s)") % values
+            self.stdout.write(f"{move.label}  {move.key}: {text}")
         if moves and not apply:
             self.stdout.write(
-                f"{len(moves)} counter(s) behind. Run again with --apply to move them forward."
+                gettext("%(count)d counter(s) behind. Run again with --apply to move them forward.")
+                % {"count": len(moves)}
             )
         elif moves:
-            self.stdout.write(f"{len(moves)} counter(s) moved forward.")
+            self.stdout.write(
+                gettext("%(count)d counter(s) moved forward.") % {"count": len(moves)}
+            )
         self._report_links(links, apply)
         for report in lost:
             self.stderr.write(f"{report.label}: {report.issued} {report.note}.")
@@ -176,32 +199,41 @@ class Command(BaseCommand):
         """What sync did (or would do) with rows loaded without their counter."""
         for link in links:
             if not apply:
-                self.stdout.write(
-                    f"{link.label}  {link.key}: would link {len(link.row_ids)} row(s) "
-                    "loaded without their counter"
-                )
+                text = gettext("would link %(count)d row(s) loaded without their counter") % {
+                    "count": len(link.row_ids)
+                }
+                self.stdout.write(f"{link.label}  {link.key}: {text}")
                 continue
-            self.stdout.write(f"{link.label}  {link.key}: linked {link.linked} row(s)")
+            text = gettext("linked %(count)d row(s)") % {"count": link.linked}
+            self.stdout.write(f"{link.label}  {link.key}: {text}")
             if link.duplicates:
-                self.stderr.write(
-                    f"{link.label}: {link.duplicates} row(s) left without a counter: their "
-                    f"number is already stored under {link.key} (docnumbers audit)."
-                )
+                text = gettext(
+                    "%(count)d row(s) left without a counter: their number is already "
+                    "stored under %(key)s (docnumbers audit)."
+                ) % {"count": link.duplicates, "key": link.key}
+                self.stderr.write(f"{link.label}: {text}")
         if links and not apply:
             rows = sum(len(link.row_ids) for link in links)
             self.stdout.write(
-                f"{rows} row(s) without their counter. Run again with --apply to link them."
+                gettext(
+                    "%(count)d row(s) without their counter. Run again with --apply to link them."
+                )
+                % {"count": rows}
             )
         elif links:
             rows = sum(link.linked for link in links)
-            self.stdout.write(f"{rows} row(s) linked to their counter.")
+            self.stdout.write(
+                gettext("%(count)d row(s) linked to their counter.") % {"count": rows}
+            )
 
     # -- explain ------------------------------------------------------------------
 
     def handle_explain(self, *, target, number, to, kind, reason, key, period, database, **_):
         fields = audit_mod.resolve_targets([target])
         if len(fields) != 1:
-            raise AuditInputError(f"{target} has several AutoSequenceFields; name one.")
+            raise AuditInputError(
+                gettext("%(target)s has several AutoSequenceFields; name one.") % {"target": target}
+            )
         field = fields[0]
         counters = Counter.objects.using(database).filter(
             sequence=sequence_label(field.model, field.name)
@@ -213,19 +245,24 @@ class Command(BaseCommand):
         found = list(counters.order_by("key")[:6])
         if not found:
             raise AuditInputError(
-                f"No counter of {audit_mod.field_label(field)} matches; "
-                "`manage.py docnumbers audit` lists the keys."
+                gettext(
+                    "No counter of %(field)s matches; `manage.py docnumbers audit` lists the keys."
+                )
+                % {"field": audit_mod.field_label(field)}
             )
         if len(found) > 1:
             shown = ", ".join(c.key for c in found[:5])
             raise AuditInputError(
-                f"{audit_mod.field_label(field)} has several counters ({shown}, ...); "
-                "pick one with --key or --period."
+                gettext(
+                    "%(field)s has several counters (%(keys)s, ...); "
+                    "pick one with --key or --period."
+                )
+                % {"field": audit_mod.field_label(field), "keys": shown}
             )
         record = audit_mod.explain_gap(
             found[0], number, to, kind=kind, reason=reason, using=database
         )
-        self.stdout.write(f"Recorded: {record}.")
+        self.stdout.write(gettext("Recorded: %(record)s.") % {"record": record})
 
 
 def audit_problems(reports, *, fail_on_gaps=False) -> str:
@@ -238,16 +275,35 @@ def audit_problems(reports, *, fail_on_gaps=False) -> str:
     parts = []
     if misfiled:
         parts.append(
-            f"{misfiled} row{'s' * (misfiled != 1)} outside their counter's scope or period"
+            ngettext(
+                "%(count)d row outside their counter's scope or period",
+                "%(count)d rows outside their counter's scope or period",
+                misfiled,
+            )
+            % {"count": misfiled}
         )
     if unnumbered:
-        parts.append(f"{unnumbered} row{'s' * (unnumbered != 1)} without a number")
+        parts.append(
+            ngettext(
+                "%(count)d row without a number", "%(count)d rows without a number", unnumbered
+            )
+            % {"count": unnumbered}
+        )
     if duplicates:
-        parts.append(f"{duplicates} duplicate number{'s' * (duplicates != 1)}")
+        parts.append(
+            ngettext("%(count)d duplicate number", "%(count)d duplicate numbers", duplicates)
+            % {"count": duplicates}
+        )
     if behind:
-        parts.append(f"{behind} counter{'s' * (behind != 1)} behind")
+        parts.append(
+            ngettext("%(count)d counter behind", "%(count)d counters behind", behind)
+            % {"count": behind}
+        )
     if gaps:
-        parts.append(f"{gaps} unexplained gap{'s' * (gaps != 1)}")
+        parts.append(
+            ngettext("%(count)d unexplained gap", "%(count)d unexplained gaps", gaps)
+            % {"count": gaps}
+        )
     return ", ".join(parts)
 
 
@@ -265,7 +321,12 @@ def render_table(reports) -> str:
     for r in reports:
         lines = _findings(r)
         if lines:
-            out.write(f"\n{r.label} [{r.part}] key {r.key or '-'}\n")
+            heading = gettext("%(sequence)s [%(part)s] key %(key)s") % {
+                "sequence": r.label,
+                "part": r.part,
+                "key": r.key or "-",
+            }
+            out.write(f"\n{heading}\n")
             out.writelines(f"  {line}\n" for line in lines)
     totals = {
         "sequences": len(reports),
@@ -275,17 +336,18 @@ def render_table(reports) -> str:
         "duplicates": sum(len(r.duplicates) for r in reports),
         "behind": sum(1 for r in reports if r.behind),
     }
-    out.write(
-        "\n{sequences} sequence(s), {issued} number(s) stored, {missing} missing and "
-        "unexplained, {explained} explained, {duplicates} duplicate(s), "
-        "{behind} counter(s) behind.\n".format(**totals)
+    line = gettext(
+        "%(sequences)d sequence(s), %(issued)d number(s) stored, %(missing)d missing and "
+        "unexplained, %(explained)d explained, %(duplicates)d duplicate(s), "
+        "%(behind)d counter(s) behind."
     )
+    out.write(f"\n{line % totals}\n")
     return out.getvalue()
 
 
 def _summary_table(reports) -> str:
     if not reports:
-        return "No numbered rows and no counters.\n"
+        return gettext("No numbered rows and no counters.") + "\n"
     head = ("SEQUENCE", "PART", "ISSUED", "FIRST", "LAST", "COUNTER", "MISSING", "EXPLAINED")
     rows = [head + ("DUPLICATES", "STATUS")]
     for r in reports:
@@ -320,25 +382,36 @@ def _findings(r) -> list[str]:
     if r.gaps:
         shown = ", ".join(g.text for g in r.gaps[:TABLE_GAPS])
         more = len(r.gaps) - TABLE_GAPS
-        lines.append(
-            f"unexplained gaps: {shown}"
-            + (f" ... and {more} more (--format csv lists all)" if more > 0 else "")
-        )
+        text = gettext("unexplained gaps: %(gaps)s") % {"gaps": shown}
+        if more > 0:
+            text += " " + gettext("... and %(count)d more (--format csv lists all)") % {
+                "count": more
+            }
+        lines.append(text)
     if r.gaps and r.counter_id is not None and not r.unattributed:
         for g in r.gaps[:TABLE_GAPS]:
             url = audit_mod.explain_url(r.counter_id, g)
             if url:
-                lines.append(f"explain {g.text}: {url}")
+                lines.append(gettext("explain %(gap)s: %(url)s") % {"gap": g.text, "url": url})
     for g in r.explained:
-        lines.append(f"explained gap {g.text}: {g.explanation.kind}: {g.explanation.reason}")
-    if r.duplicates:
         lines.append(
-            "duplicates: " + ", ".join(f"{n} (x{c})" for n, c in r.duplicates[:TABLE_GAPS])
+            gettext("explained gap %(gap)s: %(kind)s: %(reason)s")
+            % {"gap": g.text, "kind": g.explanation.kind, "reason": g.explanation.reason}
         )
+    if r.duplicates:
+        shown = ", ".join(f"{n} (x{c})" for n, c in r.duplicates[:TABLE_GAPS])
+        lines.append(gettext("duplicates: %(numbers)s") % {"numbers": shown})
     if r.behind:
-        where = "no counter" if r.counter_value is None else f"the counter is at {r.counter_value}"
+        if r.counter_value is None:
+            where = gettext("no counter")
+        else:
+            where = gettext("the counter is at %(value)s") % {"value": r.counter_value}
         lines.append(
-            f"counter behind: {where}, {r.highest} is stored (manage.py docnumbers sync --apply)"
+            gettext(
+                "counter behind: %(where)s, %(highest)s is stored "
+                "(manage.py docnumbers sync --apply)"
+            )
+            % {"where": where, "highest": r.highest}
         )
     if r.note:
         lines.append(r.note)
@@ -410,54 +483,61 @@ RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
 def _add_audit(actions):
     audit = actions.add_parser(
         "audit",
-        help="Report, per sequence: count, first and last number, gaps, duplicates, "
-        "counters behind.",
+        help=gettext(
+            "Report, per sequence: count, first and last number, gaps, duplicates, counters behind."
+        ),
     )
     audit.add_argument("targets", nargs="*", metavar="app_label.Model[.field]")
     audit.add_argument(
-        "--since", metavar="YYYY-MM-DD", help="Only rows whose date_field is on or after it."
+        "--since",
+        metavar="YYYY-MM-DD",
+        help=gettext("Only rows whose date_field is on or after it."),
     )
     audit.add_argument(
-        "--format", default="table", choices=list(RENDERERS), help="table (default), csv or json."
+        "--format",
+        default="table",
+        choices=list(RENDERERS),
+        help=gettext("table (default), csv or json."),
     )
     audit.add_argument(
         "--fail-on-gaps",
         action="store_true",
-        help="Also exit with status 1 when a gap is unexplained.",
+        help=gettext("Also exit with status 1 when a gap is unexplained."),
     )
     return audit
 
 
 def _add_sync(actions):
     sync = actions.add_parser(
-        "sync", help="Move counters forward to the highest stored number (after imports)."
+        "sync", help=gettext("Move counters forward to the highest stored number (after imports).")
     )
     sync.add_argument("targets", nargs="*", metavar="app_label.Model[.field]")
     sync.add_argument(
-        "--apply", action="store_true", help="Change the counters (default: only show)."
+        "--apply", action="store_true", help=gettext("Change the counters (default: only show).")
     )
     return sync
 
 
 def _add_explain(actions):
-    explain = actions.add_parser("explain", help="Record why numbers are missing.")
+    explain = actions.add_parser("explain", help=gettext("Record why numbers are missing."))
     explain.add_argument("target", metavar="app_label.Model.field")
     explain.add_argument(
-        "--number", required=True, type=whole_number, help="The first missing number."
+        "--number", required=True, type=whole_number, help=gettext("The first missing number.")
     )
     explain.add_argument(
-        "--to", type=whole_number, help="The last missing number (default: --number)."
+        "--to", type=whole_number, help=gettext("The last missing number (default: --number).")
     )
     kinds = GapExplanation.Kind.values
     explain.add_argument(
         "--kind",
         default=GapExplanation.Kind.VOIDED.value,
         choices=kinds,
-        help=f"{', '.join(kinds[:-1])} or {kinds[-1]} (default: voided).",
+        help=gettext("%(kinds)s or %(last)s (default: voided).")
+        % {"kinds": ", ".join(kinds[:-1]), "last": kinds[-1]},
     )
-    explain.add_argument("--reason", required=True, help="Why they are missing.")
+    explain.add_argument("--reason", required=True, help=gettext("Why they are missing."))
     explain.add_argument(
-        "--key", help="The counter key (as the audit shows it) when the field has several."
+        "--key", help=gettext("The counter key (as the audit shows it) when the field has several.")
     )
-    explain.add_argument("--period", help="Pick the counter of this period, e.g. 2026.")
+    explain.add_argument("--period", help=gettext("Pick the counter of this period, e.g. 2026."))
     return explain
