@@ -282,7 +282,8 @@ def validate_format(
                     "(for example %(example)s twice)."
                 )
                 % {
-                    "reset": str(dict(Reset.CHOICES)[reset]).lower(),
+                    # Only the first letter: German nouns keep their capital.
+                    "reset": (label := str(dict(Reset.CHOICES)[reset]))[:1].lower() + label[1:],
                     "tokens": names,
                     "example": render_example(prefix, suffix, padding),
                 },
