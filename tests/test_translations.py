@@ -64,3 +64,43 @@ def test_every_string_is_translated(tmp_path, language):
 def test_the_catalogs_are_loaded(language, text):
     with translation.override(language):
         assert translation.gettext("Next number") == text
+
+
+@pytest.mark.django_db
+def test_a_format_error_and_the_token_table_come_out_in_french():
+    """Accountants read format errors in the NumberFormat admin form, in their language."""
+    from django.core.exceptions import ValidationError
+
+    from docnumbers.formatting import token_table
+    from docnumbers.models import NumberFormat
+
+    fmt = NumberFormat(code="invoice", prefix="INV-{yyyy}-", padding=4, reset="yearly")
+    with translation.override("fr"), pytest.raises(ValidationError) as info:
+        fmt.full_clean()
+    message = " ".join(info.value.message_dict["prefix"])
+    assert message.startswith("Balise inconnue « {yyyy} ». Les balises s'écrivent en majuscules")
+    assert "Balises connues : {YYYY}, {YY}," in message
+    with translation.override("fr"):
+        assert [str(text) for _, text in token_table()][:2] == [
+            "année, quatre chiffres (2026)",
+            "année, deux chiffres (26)",
+        ]
+
+
+@pytest.mark.django_db
+def test_the_audit_prose_comes_out_in_french_and_its_columns_stay_english():
+    """Auditors read the totals in their language; the column headers are machine-readable."""
+    import io
+
+    from django.core.management import call_command
+
+    from tests.testapp.models import SimpleModel
+
+    SimpleModel.objects.create()
+    SimpleModel.objects.create()
+    out = io.StringIO()
+    with translation.override("fr"):
+        call_command("docnumbers", "audit", "testapp.SimpleModel", "--no-progress", stdout=out)
+    text = out.getvalue()
+    assert text.startswith("SEQUENCE")
+    assert "1 séquence(s), 2 numéro(s) enregistré(s), 0 manquant(s) non justifié(s)" in text
