@@ -15,7 +15,7 @@ from django.db import router
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
-from . import allocation, collisions, formatting, late, state
+from . import allocation, collisions, formatting, late, state, triggers
 from .exceptions import NumberFrozen, SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
 
@@ -240,6 +240,8 @@ def _forget(field, instance, current, copy=False) -> None:
     value = getattr(instance, field.attname)
     if copy or (record is not None and value == record.number):
         setattr(instance, field.attname, None)
+    if field.late:
+        instance.__dict__[triggers.pending_name(field)] = None
     if field.format_code is not None:
         setattr(instance, field.display_name, None)
         setattr(instance, f"{field.counter_name}_id", None)
@@ -276,7 +278,7 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
     for key in sorted(groups, key=lambda k: k.text):
         group = groups[key]
         if deferred:
-            _prepare_late(field, key, group)
+            _prepare_late(field, key, group, using)
         new = [] if deferred else group.new
         if not new and group.floor is None:
             continue
@@ -297,20 +299,40 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
         collisions.check_first_number(field, key, group.series, new, first, using)
 
 
-def _prepare_late(field, key, group: Group) -> None:
-    """Remember what COMMIT needs to number ``group.new``: the key and the text around it.
+def _prepare_late(field, key, group: Group, using) -> None:
+    """Hand ``group.new`` to COMMIT: what it needs is written by the INSERT itself.
 
-    The counter row is made (if missing) when the rows are queued, after their
-    INSERT: ``late.queue``, in the same statement as the queue entry.
+    With the field's static trigger (``triggers``), into the hidden pending
+    column, and nothing else is sent. Otherwise (its migration is missing) it is
+    remembered, and ``late.queue`` writes a queue entry after the INSERT.
     """
     series = group.series
     fmt = series.as_format() if series is not None else None
+    series_id = series.pk if series is not None else None
+    static = triggers.is_current(field)
+    pending = triggers.pending_name(field)
+    parts = {}  # day -> (prefix, suffix)
+    mark = None
     for instance in group.new:
-        prepared = state.Prepared(field, key, series.pk if series is not None else None)
+        prefix = suffix = ""
         if fmt is not None:
-            prepared.prefix, prepared.suffix = fmt.render_parts(group.days[id(instance)])
-            prepared.padding = fmt.padding
-        state.of(instance).prepared.append(prepared)
+            day = group.days[id(instance)]
+            if day not in parts:
+                parts[day] = fmt.render_parts(day)
+            prefix, suffix = parts[day]
+        current = state.of(instance)
+        if static:
+            value = triggers.payload(key, series_id, fmt.padding if fmt else 0, prefix, suffix)
+            if value is not None:
+                if mark is None:
+                    mark = state.Mark(using)
+                instance.__dict__[pending] = value
+                current.late[field.name] = mark
+                continue
+        prepared = state.Prepared(field, key, series_id)
+        if fmt is not None:
+            prepared.prefix, prepared.suffix, prepared.padding = prefix, suffix, fmt.padding
+        current.prepared.append(prepared)
 
 
 def _record(field, group: Group, new, counter_id, using) -> None:
