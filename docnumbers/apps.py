@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import allocation, bulk, checks, late, loading, registry
+from . import allocation, bulk, checks, late, loading, numbering, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -40,8 +40,9 @@ def seed_declared_formats(using="default", **kwargs):
 
 
 def forget_counter_rows(using="default", **kwargs):
-    """After migrate or flush, counter rows seen before may be gone."""
+    """After migrate or flush, counter rows and series seen before may be gone."""
     allocation.forget_known_rows(using)
+    numbering.forget_kept_series()
 
 
 def install_late_backstops(using="default", **kwargs):

@@ -11,6 +11,8 @@ from django.conf import settings
 DEFAULTS = {
     #: MariaDB: seconds a transaction waits for another one creating the same counter row.
     "CREATION_LOCK_WAIT": 50,
+    #: PostgreSQL late allocation: seconds a process keeps a series between saves.
+    "FORMAT_CACHE_SECONDS": 1.0,
 }
 
 

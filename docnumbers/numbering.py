@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 
 from django.db import router
 from django.db.models.fields import AutoFieldMixin
@@ -56,16 +57,60 @@ def document_day(field, instance) -> dt.date:
     return today() if value is None else local_date(value)
 
 
-def choose_series(field, instance, using, cache: dict):
+#: (alias, database name, code, series id or None) -> (NumberFormat, when it was read).
+_kept: dict = {}
+
+
+def kept_series(field, using, series_id=None):
+    """The series ``series_id`` (None: the default of ``field``'s code), kept between saves.
+
+    Only for late numbers taken by a static trigger (PostgreSQL): the row is read
+    with the value that moves with every NumberFormat change (migration 0006) in
+    one statement, at most once per ``DOCNUMBERS_FORMAT_CACHE_SECONDS``; the
+    value goes into the INSERT, and the COMMIT trigger refuses the row if a
+    format changed since. A wrong text can never be written; a transaction that
+    overlaps an edit fails once, as a serialization failure to retry.
+    """
+    from django.db import connections
+    from django.db.models.expressions import RawSQL
+
+    from .conf import setting
+    from .sql import FORMAT_VERSION
+
+    ident = (using, connections[using].settings_dict["NAME"], field.format_code, series_id)
+    now = time.monotonic()
+    hit = _kept.get(ident)
+    if hit is not None and now - hit[1] < setting("FORMAT_CACHE_SECONDS"):
+        return hit[0]
+    formats = _number_formats(using).annotate(docnumbers_version=RawSQL(f"({FORMAT_VERSION})", []))
+    if series_id is not None:
+        series = formats.get(pk=series_id)
+    else:
+        series = formats.series_of(field.format_code).first()
+        if series is None:  # none yet: created from the declared defaults, not kept
+            return _number_formats(using).default_series(field.format_code, field.format_defaults)
+    _kept[ident] = (series, now)
+    return series
+
+
+def forget_kept_series() -> None:
+    _kept.clear()
+
+
+def choose_series(field, instance, using, cache: dict, keep: bool = False):
     """The NumberFormat that numbers ``instance``: its ``series_field``, or the default series.
 
-    ``cache`` maps series ids (None: the default) to rows, shared across a batch.
+    ``cache`` maps series ids (None: the default) to rows, shared across a batch;
+    ``keep`` reads them through ``kept_series``.
     """
     if field.series_field:
         series_id = getattr(instance, field.model._meta.get_field(field.series_field).attname)
         if series_id is not None:
             if series_id not in cache:
-                cache[series_id] = _number_formats(using).get(pk=series_id)
+                if keep:
+                    cache[series_id] = kept_series(field, using, series_id)
+                else:
+                    cache[series_id] = _number_formats(using).get(pk=series_id)
             chosen = cache[series_id]
             if chosen.code != field.format_code:
                 raise SeriesMismatch(
@@ -75,9 +120,12 @@ def choose_series(field, instance, using, cache: dict):
                 )
             return chosen
     if None not in cache:
-        cache[None] = _number_formats(using).default_series(
-            field.format_code, field.format_defaults
-        )
+        if keep:
+            cache[None] = kept_series(field, using)
+        else:
+            cache[None] = _number_formats(using).default_series(
+                field.format_code, field.format_defaults
+            )
     chosen = cache[None]
     if field.series_field:
         setattr(instance, field.series_field, chosen)
@@ -108,8 +156,11 @@ class Group:
             self.explicit.append(instance)
 
 
-def group_by_key(field, instances, using) -> dict[SequenceKey, Group]:
-    """Instances by sequence key. What rows share (series, period, key) is computed once."""
+def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKey, Group]:
+    """Instances by sequence key. What rows share (series, period, key) is computed once.
+
+    ``keep``: read series through ``kept_series`` (late numbers by a static trigger).
+    """
     series_cache, periods, keys = {}, {}, {}
     label = sequence_label(field.model, field.name)
     scope_fields = [field.model._meta.get_field(n) for n in field.unique_with]
@@ -117,7 +168,7 @@ def group_by_key(field, instances, using) -> dict[SequenceKey, Group]:
     for instance in instances:
         series = None
         if field.format_code is not None:
-            series = choose_series(field, instance, using, series_cache)
+            series = choose_series(field, instance, using, series_cache, keep)
         day = document_day(field, instance)
         series_id = series.pk if series is not None else None
         period = ""
@@ -273,7 +324,9 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
         deferred = field.late and late.applies(using)
     for instance in instances:
         settle(field, instance, using)
-    groups = group_by_key(field, instances, using)
+    # A static trigger checks at COMMIT that a kept series is still true.
+    keep = deferred and field.format_code is not None and triggers.is_current(field)
+    groups = group_by_key(field, instances, using, keep)
     # A fixed order of keys, so that two batches never wait for each other's locks.
     for key in sorted(groups, key=lambda k: k.text):
         group = groups[key]
@@ -322,7 +375,9 @@ def _prepare_late(field, key, group: Group, using) -> None:
             prefix, suffix = parts[day]
         current = state.of(instance)
         if static:
-            value = triggers.payload(key, series_id, fmt.padding if fmt else 0, prefix, suffix)
+            version = getattr(series, "docnumbers_version", None)
+            padding = fmt.padding if fmt is not None else 0
+            value = triggers.payload(key, series_id, padding, prefix, suffix, version)
             if value is not None:
                 if mark is None:
                     mark = state.Mark(using)

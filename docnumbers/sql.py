@@ -114,6 +114,9 @@ REQUIRE_NUMBER_TRIGGER = (
     "EXECUTE FUNCTION docnumbers_require_number('{column}', '{pk}')"
 )
 
+#: The value that moves with every NumberFormat change (migration 0006), read with a series.
+FORMAT_VERSION = 'SELECT "value" FROM "docnumbers_formatversion" WHERE "id" = 1'
+
 #: The static late-numbering triggers installed (``triggers.trigger_name``), by name.
 STATIC_TRIGGERS = (
     "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'docnumbers_late_%%'"

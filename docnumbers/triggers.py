@@ -31,7 +31,7 @@ from django.db.migrations.operations.base import Operation
 SEPARATOR = "\x1f"
 
 #: Bump when the SQL a trigger is rendered with changes: the check then asks for a migration.
-VERSION = 1
+VERSION = 2
 
 
 class PendingField(models.TextField):
@@ -59,8 +59,9 @@ def trigger_name(field) -> str:
     return _short(f"docnumbers_late_{field.model._meta.db_table}_{field.column}")
 
 
-def payload(key, series_id, padding=0, prefix="", suffix="") -> str | None:
-    """The pending value for ``key``: key, scope, period, series, padding, prefix, suffix."""
+def payload(key, series_id, padding=0, prefix="", suffix="", version=None) -> str | None:
+    """The pending value for ``key``: key, scope, period, series, padding, prefix, suffix,
+    and the format version the series was read at (``numbering.kept_series``), if kept."""
     parts = [
         key.text,
         key.scope_text,
@@ -69,6 +70,7 @@ def payload(key, series_id, padding=0, prefix="", suffix="") -> str | None:
         str(padding),
         prefix,
         suffix,
+        "" if version is None else str(version),
     ]
     if any(SEPARATOR in part for part in parts[1:]):
         return None
@@ -115,8 +117,15 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    -- key, scope, period, series id, padding, prefix, suffix
+    -- key, scope, period, series id, padding, prefix, suffix, format version
     parts := string_to_array(NEW.{pending}, E'\\x1f');
+    -- A series kept between saves: refuse it if a NumberFormat changed meanwhile.
+    IF parts[8] <> '' AND parts[8]::bigint IS DISTINCT FROM
+            (SELECT value FROM docnumbers_formatversion WHERE id = 1) THEN
+        RAISE EXCEPTION 'docnumbers: a number format changed while this transaction ran'
+            USING HINT = 'Retry the transaction: it will use the format as it is now.',
+                  ERRCODE = 'serialization_failure';
+    END IF;
     -- The counter row's lock is held from here to the end of COMMIT.
     INSERT INTO docnumbers_counter AS c (key, value, sequence, scope, period, number_format_id)
         VALUES (parts[1], {start_at}, {label_text}, parts[2], parts[3],
@@ -343,7 +352,8 @@ def write_migrations(app_labels=(), *, dry_run=False) -> list[tuple[str, list]]:
             number = int(head) + 1 if head.isdigit() else len(loader.graph.leaf_nodes()) + 1
         name = f"{number:04d}_late_numbering"
         migration = migrations.Migration(name, label)
-        migration.dependencies = list(leaves)
+        # The trigger reads the format version of docnumbers' migration 0006.
+        migration.dependencies = [*leaves, ("docnumbers", "0006_format_version")]
         migration.operations = [migration_operation(field) for field in fields]
         writer = MigrationWriter(migration)
         if not dry_run:

@@ -240,3 +240,46 @@ def test_the_migration_operation_freezes_the_sql_and_is_reversible(vendor):
     with conn.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = %s", [name])
         assert cursor.fetchone() == (1,)
+
+
+def test_a_save_reads_no_format_and_a_format_edited_elsewhere_is_never_issued_stale(settings):
+    """One thread numbers late invoices while another (its own connection) edits the format."""
+    import time
+
+    from django.db import OperationalError
+
+    from docnumbers.models import NumberFormat
+
+    settings.DOCNUMBERS_FORMAT_CACHE_SECONDS = 3
+    with transaction.atomic():
+        LateInvoice.objects.create(issued_on=D)  # reads the series (and seeds it)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        LateInvoice.objects.create(issued_on=D)
+    reads = [q for q in queries if "docnumbers_numberformat" in q["sql"]]
+    assert reads == [] if at_commit() else len(reads) == 1
+
+    def edit():
+        try:
+            fmt = NumberFormat.objects.get(code="late-invoice")
+            fmt.prefix = "M-{YYYY}-"
+            fmt.save()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=edit)
+    thread.start()
+    thread.join(30)
+    failures = 0
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                doc = LateInvoice.objects.create(issued_on=D)
+            break
+        except OperationalError as exc:  # the series kept by this process was out of date
+            assert "number format changed" in str(exc)
+            failures += 1
+            time.sleep(3.1)
+    assert failures == (1 if at_commit() else 0)
+    assert doc.number_display == "M-2026-0003"
+    texts = sorted(LateInvoice.objects.values_list("number_display", flat=True))
+    assert texts == ["L-2026-0001", "L-2026-0002", "M-2026-0003"]
