@@ -165,11 +165,24 @@ def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKe
     label = sequence_label(field.model, field.name)
     scope_fields = [field.model._meta.get_field(n) for n in field.unique_with]
     groups: dict[SequenceKey, Group] = {}
+    # A batch without a date field or a series field has one day and one series.
+    same_day = today() if not field.date_field else None
+    date_attname = None
+    if field.date_field:
+        date_attname = field.model._meta.get_field(field.date_field).attname
+    fixed_series = field.format_code is not None and not field.series_field
     for instance in instances:
         series = None
-        if field.format_code is not None:
+        if fixed_series and None in series_cache:
+            series = series_cache[None]
+        elif field.format_code is not None:
             series = choose_series(field, instance, using, series_cache, keep)
-        day = document_day(field, instance)
+        if same_day is not None:
+            day = same_day
+        else:
+            day = instance.__dict__.get(date_attname)
+            if type(day) is not dt.date:
+                day = document_day(field, instance)
         series_id = series.pk if series is not None else None
         period = ""
         if series is not None:
@@ -400,22 +413,25 @@ def _record(field, group: Group, new, counter_id, using) -> None:
     mark = state.Mark(using)
     parts = {}  # day -> rendered (prefix, suffix)
     fresh = {id(instance) for instance in new}
+    # Plain attributes (no descriptor does more than store them), written directly.
+    counter_attname, display = f"{field.counter_name}_id", field.display_name
+    render_number, key, name = formatting.render_number, group.key, field.name
     for instance in new + group.explicit:
-        number = instance.__dict__[field.attname]
+        values = instance.__dict__
+        number = values[field.attname]
         text = None
+        taken = id(instance) in fresh
         if fmt is not None:
-            setattr(instance, f"{field.counter_name}_id", counter_id)
-            text = getattr(instance, field.display_name)
-            if text is None or id(instance) in fresh:
+            values[counter_attname] = counter_id
+            text = values.get(display)
+            if text is None or taken:
                 day = group.days[id(instance)]
                 if day not in parts:
                     parts[day] = fmt.render_parts(day)
                 prefix, suffix = parts[day]
-                text = prefix + formatting.render_number(number, fmt.padding) + suffix
-                setattr(instance, field.display_name, text)
-        taken = id(instance) in fresh
-        record = state.Issued(number, mark, group.key, text, taken=taken)
-        state.of(instance).issued[field.name] = record
+                text = prefix + render_number(number, fmt.padding) + suffix
+                values[display] = text
+        state.of(instance).issued[name] = state.Issued(number, mark, key, text, taken=taken)
 
 
 # -- what an issued number depends on is frozen ---------------------------------------------
