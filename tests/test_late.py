@@ -283,3 +283,21 @@ def test_a_save_reads_no_format_and_a_format_edited_elsewhere_is_never_issued_st
     assert doc.number_display == "M-2026-0003"
     texts = sorted(LateInvoice.objects.values_list("number_display", flat=True))
     assert texts == ["L-2026-0001", "L-2026-0002", "M-2026-0003"]
+
+
+def test_a_changed_declaration_needs_a_new_migration_that_reverses_to_the_old_trigger(
+    monkeypatch,
+):
+    from docnumbers import triggers
+
+    field = LateTicket._meta.get_field("number")
+    frozen = triggers.frozen_sql()[("testapp", "lateticket", "number")]
+    monkeypatch.setattr(field, "start_at", 100)
+    monkeypatch.setattr(triggers, "_current", {})
+    assert not triggers.is_current(field)
+    operation = triggers.migration_operation(field)
+    assert "VALUES (parts[1], 100," in operation.sql
+    assert operation.reverse_sql == frozen
+    [(path, fields)] = triggers.write_migrations(["testapp"], dry_run=True)
+    assert path.endswith("0006_late_numbering.py") and fields == [field]
+    triggers.forget()
