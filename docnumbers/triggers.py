@@ -31,7 +31,7 @@ from django.db.migrations.operations.base import Operation
 SEPARATOR = "\x1f"
 
 #: Bump when the SQL a trigger is rendered with changes: the check then asks for a migration.
-VERSION = 2
+VERSION = 3
 
 
 class PendingField(models.TextField):
@@ -126,13 +126,21 @@ BEGIN
             USING HINT = 'Retry the transaction: it will use the format as it is now.',
                   ERRCODE = 'serialization_failure';
     END IF;
-    -- The counter row's lock is held from here to the end of COMMIT.
-    INSERT INTO docnumbers_counter AS c (key, value, sequence, scope, period, number_format_id)
-        VALUES (parts[1], {start_at}, {label_text}, parts[2], parts[3],
-                NULLIF(parts[4], '')::bigint)
-        ON CONFLICT (key) DO UPDATE
-            SET value = CASE WHEN c.value < 9223372036854775807 THEN c.value + 1 END
-        RETURNING c.id, c.value INTO counter_id, issued;
+    -- The counter row's lock is held from here to the end of COMMIT. Most rows find
+    -- their counter (a plain UPDATE); a new key's first row creates it.
+    UPDATE docnumbers_counter
+        SET value = CASE WHEN value < 9223372036854775807 THEN value + 1 END
+        WHERE key = parts[1]
+        RETURNING id, value INTO counter_id, issued;
+    IF NOT FOUND THEN
+        INSERT INTO docnumbers_counter AS c
+                (key, value, sequence, scope, period, number_format_id)
+            VALUES (parts[1], {start_at}, {label_text}, parts[2], parts[3],
+                    NULLIF(parts[4], '')::bigint)
+            ON CONFLICT (key) DO UPDATE
+                SET value = CASE WHEN c.value < 9223372036854775807 THEN c.value + 1 END
+            RETURNING c.id, c.value INTO counter_id, issued;
+    END IF;
     {write}
     RETURN NULL;
 END;
