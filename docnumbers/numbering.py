@@ -416,8 +416,12 @@ def _record(field, group: Group, new, counter_id, using) -> None:
     # Plain attributes (no descriptor does more than store them), written directly.
     counter_attname, display = f"{field.counter_name}_id", field.display_name
     render_number, key, name = formatting.render_number, group.key, field.name
+    # A late field numbered now (autocommit, or a retry) has nothing for COMMIT to do.
+    pending = triggers.pending_name(field) if field.late else None
     for instance in new + group.explicit:
         values = instance.__dict__
+        if pending is not None:
+            values[pending] = None
         number = values[field.attname]
         text = None
         taken = id(instance) in fresh

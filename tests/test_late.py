@@ -301,3 +301,10 @@ def test_a_changed_declaration_needs_a_new_migration_that_reverses_to_the_old_tr
     [(path, fields)] = triggers.write_migrations(["testapp"], dry_run=True)
     assert path.endswith("0006_late_numbering.py") and fields == [field]
     triggers.forget()
+
+
+def test_a_late_document_numbered_at_save_time_stores_nothing_for_commit():
+    doc = LateInvoice(issued_on=D)
+    doc.number_pending = "left over from an earlier attempt"
+    doc.save()  # autocommit: the number is taken at once
+    assert LateInvoice.objects.values_list("number", "number_pending").get() == (1, None)
