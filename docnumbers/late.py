@@ -53,6 +53,8 @@ def queue(instances, using: str) -> None:
     """
     from .models import PendingNumber
 
+    if not any((current := state.peek(i)) is not None and current.prepared for i in instances):
+        return  # everything went to a static trigger (or was numbered at save time)
     connection = connections[using]
     entries = []
     for instance in instances:

@@ -12,13 +12,16 @@ import dataclasses
 import datetime as dt
 import time
 
-from django.db import router
+from django.db import connections, router
+from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 from . import allocation, collisions, formatting, late, state, triggers
+from .conf import setting
 from .exceptions import NumberFrozen, SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
+from .sql import FORMAT_VERSION
 
 
 def _number_formats(using):
@@ -71,12 +74,6 @@ def kept_series(field, using, series_id=None):
     format changed since. A wrong text can never be written; a transaction that
     overlaps an edit fails once, as a serialization failure to retry.
     """
-    from django.db import connections
-    from django.db.models.expressions import RawSQL
-
-    from .conf import setting
-    from .sql import FORMAT_VERSION
-
     ident = (using, connections[using].settings_dict["NAME"], field.format_code, series_id)
     now = time.monotonic()
     hit = _kept.get(ident)
@@ -156,20 +153,33 @@ class Group:
             self.explicit.append(instance)
 
 
+#: field -> (sequence label, scope fields, date field's attname): what never changes.
+_static: dict = {}
+
+
+def _static_parts(field):
+    parts = _static.get(field)
+    if parts is None:
+        meta = field.model._meta
+        date_attname = meta.get_field(field.date_field).attname if field.date_field else None
+        parts = _static[field] = (
+            sequence_label(field.model, field.name),
+            [meta.get_field(n) for n in field.unique_with],
+            date_attname,
+        )
+    return parts
+
+
 def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKey, Group]:
     """Instances by sequence key. What rows share (series, period, key) is computed once.
 
     ``keep``: read series through ``kept_series`` (late numbers by a static trigger).
     """
     series_cache, periods, keys = {}, {}, {}
-    label = sequence_label(field.model, field.name)
-    scope_fields = [field.model._meta.get_field(n) for n in field.unique_with]
+    label, scope_fields, date_attname = _static_parts(field)
     groups: dict[SequenceKey, Group] = {}
     # A batch without a date field or a series field has one day and one series.
     same_day = today() if not field.date_field else None
-    date_attname = None
-    if field.date_field:
-        date_attname = field.model._meta.get_field(field.date_field).attname
     fixed_series = field.format_code is not None and not field.series_field
     for instance in instances:
         series = None
@@ -365,6 +375,16 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
         collisions.check_first_number(field, key, group.series, new, first, using)
 
 
+def _format_of(series):
+    """``series.as_format()``, made once per row object (a kept series is used again)."""
+    if series is None:
+        return None
+    fmt = series.__dict__.get("_docnumbers_format")
+    if fmt is None:
+        fmt = series.__dict__["_docnumbers_format"] = series.as_format()
+    return fmt
+
+
 def _prepare_late(field, key, group: Group, using) -> None:
     """Hand ``group.new`` to COMMIT: what it needs is written by the INSERT itself.
 
@@ -373,7 +393,7 @@ def _prepare_late(field, key, group: Group, using) -> None:
     remembered, and ``late.queue`` writes a queue entry after the INSERT.
     """
     series = group.series
-    fmt = series.as_format() if series is not None else None
+    fmt = _format_of(series)
     series_id = series.pk if series is not None else None
     static = triggers.is_current(field)
     pending = triggers.pending_name(field)
