@@ -24,7 +24,12 @@ def _database(url):
     options = database.setdefault("OPTIONS", {})
     # No statement may wait for ever: a run stays bounded in time.
     if database["ENGINE"] == "django.db.backends.postgresql":
-        options.setdefault("options", "-c lock_timeout=30s -c statement_timeout=120s")
+        # BENCH_SYNCHRONOUS_COMMIT=off: COMMIT returns before its WAL flush (docs/performance.md).
+        commit = os.environ.get("BENCH_SYNCHRONOUS_COMMIT", "on")
+        options.setdefault(
+            "options",
+            f"-c lock_timeout=30s -c statement_timeout=120s -c synchronous_commit={commit}",
+        )
     elif database["ENGINE"] == "django.db.backends.mysql":
         options["charset"] = "utf8mb4"
         options.setdefault("init_command", "SET SESSION innodb_lock_wait_timeout = 30")

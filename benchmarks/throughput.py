@@ -22,7 +22,14 @@ if __package__ in (None, ""):  # run as a file: python benchmarks/throughput.py
 from . import harness
 
 NAME = "throughput"
-VARIANTS = ["nextval", "insert-time counter", "docnumbers default", "docnumbers late"]
+VARIANTS = [
+    "nextval",
+    "insert-time counter",
+    "docnumbers default",
+    "docnumbers late",
+    "docnumbers late formatted",
+    "hand-written trigger",
+]
 COLUMNS = [
     ("database", "database"),
     ("k", "K"),
@@ -31,6 +38,7 @@ COLUMNS = [
     ("tps", "tx/s"),
     ("ratio", "x nextval"),
     ("statements", "stmts/tx"),
+    ("cpu_ms", "client CPU ms/tx"),
     ("duplicates", "dups"),
     ("gaps", "gaps"),
     ("unnumbered", "unnumbered"),
@@ -47,6 +55,12 @@ def parser():
         "--variants",
         default=None,
         help="a comma-separated subset of: " + ", ".join(VARIANTS) + " (nextval is always run)",
+    )
+    parser.add_argument(
+        "--lines",
+        default="each",
+        choices=["each", "bulk"],
+        help="write the 5 lines one INSERT each (default) or in one bulk_create (issue 14)",
     )
     parser.add_argument(
         "--mariadb-k",
@@ -94,10 +108,11 @@ def issued(alias, variant):
 
     if variant == "nextval":
         return None
-    if variant == "insert-time counter":
+    if variant in ("insert-time counter", "hand-written trigger"):
+        name = COUNTER_NAME if variant == "insert-time counter" else "hand-trigger"
         return (
             CounterRow.objects.using(alias)
-            .filter(name=COUNTER_NAME)
+            .filter(name=name)
             .values_list("value", flat=True)
             .first()
             or 0
@@ -121,6 +136,8 @@ def prepare(alias, variant):
     harness.flush(alias, line, invoice)
     if variant == "insert-time counter":
         CounterRow.objects.using(alias).get_or_create(name=COUNTER_NAME)
+    if variant == "hand-written trigger":
+        CounterRow.objects.using(alias).get_or_create(name="hand-trigger")
 
 
 def check(alias, variant, before, after, scope_column=None):
@@ -166,6 +183,7 @@ def cell(workers, alias, variant, jobs, seconds, scope_column=None):
     result.update(
         committed=committed,
         tps=committed / seconds,
+        cpu_ms=1000 * sum(o.get("cpu", 0) for o in outcomes) / max(committed, 1),
         errors=sum(o["errors"] for o in outcomes),
         error=next((o["error"] for o in outcomes if o.get("error")), None),
     )
@@ -181,13 +199,17 @@ def warm_up(workers, alias, variants, k, seconds=0.5):
         cell(workers, alias, variant, [{"variant": variant, "work_ms": 0}] * k, seconds)
 
 
-def statements(alias, variant):
+def statements(alias, variant, lines="each"):
     """The statements one transaction of ``variant`` sends (BEGIN and COMMIT not counted)."""
     from django.db import transaction
 
+    from .workloads import LINE_MODE
     from .workloads import VARIANTS as BODIES
 
+    LINE_MODE["mode"] = lines
     prepare(alias, variant)
+    with transaction.atomic(using=alias):  # once unmeasured: what a process keeps is kept
+        BODIES[variant][0](alias, 0, "branch-0")
     with harness.QueryCount(alias) as queries:
         with transaction.atomic(using=alias):
             BODIES[variant][0](alias, 0, "branch-0")
@@ -211,7 +233,7 @@ def run(args, aliases):
             continue
         label = harness.server_version(alias)
         runnable = [v for v in args.variant_list if available(v, vendor) is None]
-        counts = {variant: statements(alias, variant) for variant in runnable}
+        counts = {variant: statements(alias, variant, args.lines) for variant in runnable}
         with harness.Workers(alias, max(k_list)) as workers:
             warm_up(workers, alias, runnable, max(k_list))
             for k in k_list:
@@ -219,7 +241,8 @@ def run(args, aliases):
                     samples = {variant: [] for variant in runnable}
                     for repetition in range(args.repeat):
                         for variant in harness.rotated(runnable, repetition):
-                            jobs = [{"variant": variant, "work_ms": work_ms}] * k
+                            job = {"variant": variant, "work_ms": work_ms, "lines": args.lines}
+                            jobs = [job] * k
                             result = cell(workers, alias, variant, jobs, args.seconds)
                             samples[variant].append(result)
                             raw.append(
@@ -267,6 +290,7 @@ def _summarize(label, k, work_ms, samples, vendor, variants):
             {
                 **base,
                 "tps": harness.median([run["tps"] for run in runs]),
+                "cpu_ms": harness.median([run.get("cpu_ms", 0) for run in runs]),
                 "ratio": harness.median(ratios),
                 "duplicates": sum(run["duplicates"] for run in runs),
                 "gaps": sum(run["gaps"] for run in runs),
@@ -278,33 +302,47 @@ def _summarize(label, k, work_ms, samples, vendor, variants):
     return rows
 
 
+#: Issue 14's targets: (variant, K, W ms, wanted ratio to nextval).
+TARGETS = [
+    ("docnumbers late", 8, 2, 1.0),
+    ("docnumbers late formatted", 8, 2, 0.95),
+    ("docnumbers default", 1, 2, 0.95),
+]
+
+
 def _targets(rows):
-    cells = [
-        r
-        for r in rows
-        if r["database"].startswith("PostgreSQL")
-        and r["k"] == 8
-        and r["work_ms"] == 2
-        and r["variant"] == "docnumbers late"
-    ]
-    name = "(a) K=8, W=2, PostgreSQL: late >= 0.9x nextval, 0 duplicates, 0 gaps"
-    if not cells or cells[0].get("ratio") is None:
-        note = cells[0].get("note") if cells else "cell K=8, W=2 on PostgreSQL not run"
-        return [harness.target(name, ">= 0.90x", note or "-", None, "")]
-    row = cells[0]
-    clean = row["duplicates"] == 0 and row["gaps"] == 0 and row["unnumbered"] == 0
-    met = row["ratio"] >= 0.9 and clean
-    measured = (
-        f"{row['ratio']:.2f}x, {row['duplicates']} dups, {row['gaps']} gaps, "
-        f"{row['unnumbered']} unnumbered"
-    )
-    shortfall = []
-    if row["ratio"] < 0.9:
-        shortfall.append(f"{0.9 - row['ratio']:.2f}x below ({(1 - row['ratio'] / 0.9):.0%})")
-    if not clean:
-        shortfall.append("numbers not clean")
-    why = "; ".join(_why_slow(rows, row))
-    return [harness.target(name, ">= 0.90x", measured, met, "; ".join(shortfall), why)]
+    targets = []
+    for variant, k, work_ms, wanted in TARGETS:
+        name = f"(a) K={k}, W={work_ms}, PostgreSQL: {variant} >= {wanted:.2f}x nextval, clean"
+        cells = [
+            r
+            for r in rows
+            if r["database"].startswith("PostgreSQL")
+            and (r["k"], r["work_ms"], r["variant"]) == (k, work_ms, variant)
+        ]
+        if not cells or cells[0].get("ratio") is None:
+            note = cells[0].get("note") if cells else f"cell K={k}, W={work_ms} not run"
+            targets.append(harness.target(name, f">= {wanted:.2f}x", note or "-", None, ""))
+            continue
+        row = cells[0]
+        clean = row["duplicates"] == 0 and row["gaps"] == 0 and row["unnumbered"] == 0
+        measured = (
+            f"{row['ratio']:.2f}x, {row['duplicates']} dups, {row['gaps']} gaps, "
+            f"{row['unnumbered']} unnumbered"
+        )
+        shortfall = []
+        if row["ratio"] < wanted:
+            shortfall.append(
+                f"{wanted - row['ratio']:.2f}x below ({(1 - row['ratio'] / wanted):.0%})"
+            )
+        if not clean:
+            shortfall.append("numbers not clean")
+        met = row["ratio"] >= wanted and clean
+        why = "" if met else "; ".join(_why_slow(rows, row))
+        targets.append(
+            harness.target(name, f">= {wanted:.2f}x", measured, met, "; ".join(shortfall), why)
+        )
+    return targets
 
 
 def _why_slow(rows, row):

@@ -16,8 +16,12 @@ from .benchapp.models import (
     CounterRow,
     DefaultInvoice,
     DefaultLine,
+    HandTriggerInvoice,
+    HandTriggerLine,
     InsertTimeInvoice,
     InsertTimeLine,
+    LateFormattedInvoice,
+    LateFormattedLine,
     LateInvoice,
     LateLine,
     NextvalInvoice,
@@ -39,7 +43,26 @@ def _fields(worker):
     }
 
 
+#: How the lines are written: "each" (one INSERT per line, as a formset saves them) or
+#: "bulk" (one bulk_create of the 5 lines: the workload of issue 14). Set by run_timed.
+LINE_MODE = {"mode": "each"}
+
+
 def _lines(model, invoice, using):
+    if LINE_MODE["mode"] == "bulk":
+        model.objects.using(using).bulk_create(
+            [
+                model(
+                    invoice=invoice,
+                    position=position,
+                    description=f"Item {position}",
+                    quantity=position,
+                    amount=Decimal("100.00"),
+                )
+                for position in range(1, LINES + 1)
+            ]
+        )
+        return
     # One INSERT per line, as a formset saves them.
     for position in range(1, LINES + 1):
         model(
@@ -89,6 +112,18 @@ def docnumbers_late(using, worker, scope):
     _lines(LateLine, invoice, using)
 
 
+def docnumbers_late_formatted(using, worker, scope):
+    invoice = LateFormattedInvoice(**_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(LateFormattedLine, invoice, using)
+
+
+def hand_trigger(using, worker, scope):
+    invoice = HandTriggerInvoice(**_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(HandTriggerLine, invoice, using)
+
+
 def scoped(using, worker, scope):
     invoice = ScopedInvoice(branch=scope, **_fields(worker))
     invoice.save(using=using, force_insert=True)
@@ -101,6 +136,12 @@ VARIANTS = {
     "insert-time counter": (insert_time, InsertTimeInvoice, InsertTimeLine),
     "docnumbers default": (docnumbers_default, DefaultInvoice, DefaultLine),
     "docnumbers late": (docnumbers_late, LateInvoice, LateLine),
+    "docnumbers late formatted": (
+        docnumbers_late_formatted,
+        LateFormattedInvoice,
+        LateFormattedLine,
+    ),
+    "hand-written trigger": (hand_trigger, HandTriggerInvoice, HandTriggerLine),
     "scoped": (scoped, ScopedInvoice, ScopedLine),
 }
 
@@ -109,13 +150,20 @@ def available(variant: str, vendor: str) -> str | None:
     """None if ``variant`` can run on ``vendor``, else why not."""
     if variant == "docnumbers late" and not LATE_AVAILABLE:
         return "not available (this docnumbers has no AutoSequenceField(late=True))"
+    if variant == "hand-written trigger" and vendor != "postgresql":
+        return "not available (PostgreSQL only)"
     if variant == "nextval" and vendor not in ("postgresql", "mysql"):
         return f"not available ({vendor} has no sequences)"
     return None
 
 
-def run_timed(alias, *, worker, variant, work_ms, seconds, start, scope=None):
-    """Run transactions of ``variant`` from ``start`` for ``seconds``; count the commits."""
+def run_timed(alias, *, worker, variant, work_ms, seconds, start, scope=None, lines="each"):
+    """Run transactions of ``variant`` from ``start`` for ``seconds``; count the commits.
+
+    Also the CPU time this process spent per committed transaction (the client's
+    share: Django, the driver, docnumbers; the server's is not in it).
+    """
+    LINE_MODE["mode"] = lines
     body = VARIANTS[variant][0]
     connection = connections[alias]
     connection.ensure_connection()
@@ -125,6 +173,7 @@ def run_timed(alias, *, worker, variant, work_ms, seconds, start, scope=None):
         time.sleep(min(0.01, start - now))
     committed = errors = 0
     error = None
+    cpu = time.process_time()
     while time.monotonic() < end:
         try:
             with transaction.atomic(using=alias):
@@ -137,4 +186,5 @@ def run_timed(alias, *, worker, variant, work_ms, seconds, start, scope=None):
             continue
         if time.monotonic() <= end:
             committed += 1
-    return {"committed": committed, "errors": errors, "error": error}
+    cpu = time.process_time() - cpu
+    return {"committed": committed, "errors": errors, "error": error, "cpu": cpu}

@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import adoption, bulk, checks, late, loading, registry
+from . import adoption, bulk, checks, late, loading, numbering, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -18,6 +18,7 @@ class DocnumbersConfig(AppConfig):
         pre_migrate.connect(adoption.refuse_unnumbered_rows, sender=self)
         post_migrate.connect(seed_declared_formats, sender=self)
         post_migrate.connect(install_late_backstops, sender=self)
+        post_migrate.connect(forget_kept_series, sender=self)
 
 
 def seed_declared_formats(using="default", **kwargs):
@@ -37,6 +38,11 @@ def seed_declared_formats(using="default", **kwargs):
         seen.add(defaults.code)
         if not NumberFormat.objects.using(using).filter(code=defaults.code).exists():
             NumberFormat.objects.using(using).seed(defaults)
+
+
+def forget_kept_series(using="default", **kwargs):
+    """After migrate or flush, series kept between late saves may be gone."""
+    numbering.forget_kept_series()
 
 
 def install_late_backstops(using="default", **kwargs):

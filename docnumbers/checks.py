@@ -2,7 +2,8 @@
 
 Ids: docnumbers.E001-E006, E008 and W001 check a field's declaration
 (``AutoSequenceField.check`` calls ``check_field``); E007 needs the database and
-runs with ``migrate`` and ``check --database``.
+runs with ``migrate`` and ``check --database``; W002 reads the migration files
+(a late field's COMMIT trigger, see ``triggers``).
 """
 
 from __future__ import annotations
@@ -185,5 +186,33 @@ def formats_exist(app_configs=None, databases=None, **kwargs):
     return errors
 
 
+def late_triggers(app_configs=None, **kwargs):
+    """W002: a late field's migrations do not install the trigger of its declaration."""
+    from . import triggers
+
+    warnings = []
+    for field in triggers.stale_fields(registry.fields()):
+        meta = field.model._meta
+        warnings.append(
+            checks.Warning(
+                f"{_label(field)}: the migrations of {meta.app_label!r} do not install the "
+                "late-numbering trigger of this field as declared now; until they do, its "
+                "numbers go through the slower queue at COMMIT on PostgreSQL.",
+                hint=(
+                    f"Run `manage.py makemigrations {meta.app_label}` (it adds "
+                    f"{triggers.pending_name(field)}), then `manage.py docnumbers triggers "
+                    f"{meta.app_label}`: it writes a migration with "
+                    f"docnumbers.triggers.InstallLateNumbering(model_name="
+                    f"{meta.model_name!r}, field_name={field.name!r}, sql=..., "
+                    "reverse_sql=...), the SQL frozen in it. Then migrate."
+                ),
+                obj=field,
+                id="docnumbers.W002",
+            )
+        )
+    return warnings
+
+
 def register():
     checks.register(formats_exist, checks.Tags.database)
+    checks.register(late_triggers, checks.Tags.models)

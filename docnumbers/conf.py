@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
-#: None yet: docnumbers works without settings. A setting added later gets its default
-#: here and a line in the README's settings table.
-DEFAULTS: dict[str, object] = {}
+DEFAULTS = {
+    #: PostgreSQL late allocation: seconds a process keeps a series between saves.
+    "FORMAT_CACHE_SECONDS": 1.0,
+}
 
 
 def setting(name: str):

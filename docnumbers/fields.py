@@ -14,7 +14,7 @@ from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import class_prepared, post_save, pre_save
 
-from . import checks, columns, formatting, late, numbering, registry
+from . import checks, columns, formatting, late, numbering, registry, triggers
 from .formatting import Format
 
 DISPLAY_MAX_LENGTH = 2 * formatting.MAX_TEMPLATE_LENGTH + 28
@@ -242,9 +242,12 @@ def _prepare_model(sender, **kwargs):
 
 
 def _add_companions(field, cls):
+    present = {f.name for f in cls._meta.local_fields}
+    if field.late and triggers.pending_name(field) not in present:
+        # What the COMMIT trigger needs, written by the INSERT itself (PostgreSQL).
+        cls.add_to_class(triggers.pending_name(field), triggers.PendingField())
     if field.format_code is None:
         return
-    present = {f.name for f in cls._meta.local_fields}
     if field.display_name not in present:
         cls.add_to_class(field.display_name, NumberDisplayField(exact=True))
     if field.counter_name not in present:

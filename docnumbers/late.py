@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from django.db import connections
 
-from . import allocation, registry, sql, state
+from . import allocation, registry, sql, state, triggers
 
 
 def applies(using: str) -> bool:
@@ -53,6 +53,8 @@ def queue(instances, using: str) -> None:
     """
     from .models import PendingNumber
 
+    if not any((current := state.peek(i)) is not None and current.prepared for i in instances):
+        return  # everything went to a static trigger (or was numbered at save time)
     connection = connections[using]
     entries = []
     for instance in instances:
@@ -102,7 +104,7 @@ def load(instance) -> None:
     fields = [model._meta.get_field(name) for name in sorted(waiting)]
     columns = []
     for field in fields:
-        columns.append(field.attname)
+        columns += [field.attname, triggers.pending_name(field)]
         if field.format_code is not None:
             columns += [field.display_name, f"{field.counter_name}_id"]
     manager = model._base_manager.using(instance._state.db)
@@ -125,17 +127,26 @@ def load(instance) -> None:
 def install_backstops(connection) -> None:
     """PostgreSQL: on each late field's table, the trigger that refuses an unnumbered row.
 
+    A table with the field's static trigger (``triggers``) needs none: that
+    trigger refuses such a row itself.
+
     Run after every migrate (the tables and fields may have changed); idempotent.
     """
     if not sql.has_commit_hook(connection):
         return
     tables = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
+        cursor.execute(sql.STATIC_TRIGGERS)
+        static = {name for (name,) in cursor.fetchall()}
         for field in registry.fields():
             meta = field.model._meta
             if not field.late or meta.db_table not in tables:
                 continue
             name = f"docnumbers_require_{field.column}"[:63]
+            if triggers.trigger_name(field) in static:
+                # The field's static trigger refuses an unnumbered row itself.
+                cursor.execute(sql.DROP_TRIGGER.format(name=name, table=meta.db_table))
+                continue
             cursor.execute(
                 sql.REQUIRE_NUMBER_TRIGGER.format(
                     name=name, table=meta.db_table, column=field.column, pk=meta.pk.column

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 
-from django.db import router
+from django.db import connections, router
+from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from . import allocation, collisions, formatting, late, state
+from . import allocation, collisions, formatting, late, state, triggers
+from .conf import setting
 from .exceptions import NumberFrozen, SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
+from .sql import FORMAT_VERSION
 
 
 def _number_formats(using):
@@ -57,16 +61,54 @@ def document_day(field, instance) -> dt.date:
     return today() if value is None else local_date(value)
 
 
-def choose_series(field, instance, using, cache: dict):
+#: (alias, database name, code, series id or None) -> (NumberFormat, when it was read).
+_kept: dict = {}
+
+
+def kept_series(field, using, series_id=None):
+    """The series ``series_id`` (None: the default of ``field``'s code), kept between saves.
+
+    Only for late numbers taken by a static trigger (PostgreSQL): the row is read
+    with the value that moves with every NumberFormat change (migration 0006) in
+    one statement, at most once per ``DOCNUMBERS_FORMAT_CACHE_SECONDS``; the
+    value goes into the INSERT, and the COMMIT trigger refuses the row if a
+    format changed since. A wrong text can never be written; a transaction that
+    overlaps an edit fails once, as a serialization failure to retry.
+    """
+    ident = (using, connections[using].settings_dict["NAME"], field.format_code, series_id)
+    now = time.monotonic()
+    hit = _kept.get(ident)
+    if hit is not None and now - hit[1] < setting("FORMAT_CACHE_SECONDS"):
+        return hit[0]
+    formats = _number_formats(using).annotate(docnumbers_version=RawSQL(f"({FORMAT_VERSION})", []))
+    if series_id is not None:
+        series = formats.get(pk=series_id)
+    else:
+        series = formats.series_of(field.format_code).first()
+        if series is None:  # none yet: created from the declared defaults, not kept
+            return _number_formats(using).default_series(field.format_code, field.format_defaults)
+    _kept[ident] = (series, now)
+    return series
+
+
+def forget_kept_series() -> None:
+    _kept.clear()
+
+
+def choose_series(field, instance, using, cache: dict, keep: bool = False):
     """The NumberFormat that numbers ``instance``: its ``series_field``, or the default series.
 
-    ``cache`` maps series ids (None: the default) to rows, shared across a batch.
+    ``cache`` maps series ids (None: the default) to rows, shared across a batch;
+    ``keep`` reads them through ``kept_series``.
     """
     if field.series_field:
         series_id = getattr(instance, field.model._meta.get_field(field.series_field).attname)
         if series_id is not None:
             if series_id not in cache:
-                cache[series_id] = _number_formats(using).get(pk=series_id)
+                if keep:
+                    cache[series_id] = kept_series(field, using, series_id)
+                else:
+                    cache[series_id] = _number_formats(using).get(pk=series_id)
             chosen = cache[series_id]
             if chosen.code != field.format_code:
                 raise SeriesMismatch(
@@ -76,9 +118,12 @@ def choose_series(field, instance, using, cache: dict):
                 )
             return chosen
     if None not in cache:
-        cache[None] = _number_formats(using).default_series(
-            field.format_code, field.format_defaults
-        )
+        if keep:
+            cache[None] = kept_series(field, using)
+        else:
+            cache[None] = _number_formats(using).default_series(
+                field.format_code, field.format_defaults
+            )
     chosen = cache[None]
     if field.series_field:
         setattr(instance, field.series_field, chosen)
@@ -109,17 +154,46 @@ class Group:
             self.explicit.append(instance)
 
 
-def group_by_key(field, instances, using) -> dict[SequenceKey, Group]:
-    """Instances by sequence key. What rows share (series, period, key) is computed once."""
+#: field -> (sequence label, scope fields, date field's attname): what never changes.
+_static: dict = {}
+
+
+def _static_parts(field):
+    parts = _static.get(field)
+    if parts is None:
+        meta = field.model._meta
+        date_attname = meta.get_field(field.date_field).attname if field.date_field else None
+        parts = _static[field] = (
+            sequence_label(field.model, field.name),
+            [meta.get_field(n) for n in field.unique_with],
+            date_attname,
+        )
+    return parts
+
+
+def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKey, Group]:
+    """Instances by sequence key. What rows share (series, period, key) is computed once.
+
+    ``keep``: read series through ``kept_series`` (late numbers by a static trigger).
+    """
     series_cache, periods, keys = {}, {}, {}
-    label = sequence_label(field.model, field.name)
-    scope_fields = [field.model._meta.get_field(n) for n in field.unique_with]
+    label, scope_fields, date_attname = _static_parts(field)
     groups: dict[SequenceKey, Group] = {}
+    # A batch without a date field or a series field has one day and one series.
+    same_day = today() if not field.date_field else None
+    fixed_series = field.format_code is not None and not field.series_field
     for instance in instances:
         series = None
-        if field.format_code is not None:
-            series = choose_series(field, instance, using, series_cache)
-        day = document_day(field, instance)
+        if fixed_series and None in series_cache:
+            series = series_cache[None]
+        elif field.format_code is not None:
+            series = choose_series(field, instance, using, series_cache, keep)
+        if same_day is not None:
+            day = same_day
+        else:
+            day = instance.__dict__.get(date_attname)
+            if type(day) is not dt.date:
+                day = document_day(field, instance)
         series_id = series.pk if series is not None else None
         period = ""
         if series is not None:
@@ -241,6 +315,8 @@ def _forget(field, instance, current, copy=False) -> None:
     value = getattr(instance, field.attname)
     if copy or (record is not None and value == record.number):
         setattr(instance, field.attname, None)
+    if field.late:
+        instance.__dict__[triggers.pending_name(field)] = None
     if field.format_code is not None:
         setattr(instance, field.display_name, None)
         setattr(instance, f"{field.counter_name}_id", None)
@@ -272,12 +348,14 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
         deferred = field.late and late.applies(using)
     for instance in instances:
         settle(field, instance, using)
-    groups = group_by_key(field, instances, using)
+    # A static trigger checks at COMMIT that a kept series is still true.
+    keep = deferred and field.format_code is not None and triggers.is_current(field)
+    groups = group_by_key(field, instances, using, keep)
     # A fixed order of keys, so that two batches never wait for each other's locks.
     for key in sorted(groups, key=lambda k: k.text):
         group = groups[key]
         if deferred:
-            _prepare_late(field, key, group)
+            _prepare_late(field, key, group, using)
         new = [] if deferred else group.new
         if not new and group.floor is None:
             continue
@@ -298,20 +376,52 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
         collisions.check_first_number(field, key, group.series, new, first, using)
 
 
-def _prepare_late(field, key, group: Group) -> None:
-    """Remember what COMMIT needs to number ``group.new``: the key and the text around it.
+def _format_of(series):
+    """``series.as_format()``, made once per row object (a kept series is used again)."""
+    if series is None:
+        return None
+    fmt = series.__dict__.get("_docnumbers_format")
+    if fmt is None:
+        fmt = series.__dict__["_docnumbers_format"] = series.as_format()
+    return fmt
 
-    The counter row is made (if missing) when the rows are queued, after their
-    INSERT: ``late.queue``, in the same statement as the queue entry.
+
+def _prepare_late(field, key, group: Group, using) -> None:
+    """Hand ``group.new`` to COMMIT: what it needs is written by the INSERT itself.
+
+    With the field's static trigger (``triggers``), into the hidden pending
+    column, and nothing else is sent. Otherwise (its migration is missing) it is
+    remembered, and ``late.queue`` writes a queue entry after the INSERT.
     """
     series = group.series
-    fmt = series.as_format() if series is not None else None
+    fmt = _format_of(series)
+    series_id = series.pk if series is not None else None
+    static = triggers.is_current(field)
+    pending = triggers.pending_name(field)
+    parts = {}  # day -> (prefix, suffix)
+    mark = None
     for instance in group.new:
-        prepared = state.Prepared(field, key, series.pk if series is not None else None)
+        prefix = suffix = ""
         if fmt is not None:
-            prepared.prefix, prepared.suffix = fmt.render_parts(group.days[id(instance)])
-            prepared.padding = fmt.padding
-        state.of(instance).prepared.append(prepared)
+            day = group.days[id(instance)]
+            if day not in parts:
+                parts[day] = fmt.render_parts(day)
+            prefix, suffix = parts[day]
+        current = state.of(instance)
+        if static:
+            version = getattr(series, "docnumbers_version", None)
+            padding = fmt.padding if fmt is not None else 0
+            value = triggers.payload(key, series_id, padding, prefix, suffix, version)
+            if value is not None:
+                if mark is None:
+                    mark = state.Mark(using)
+                instance.__dict__[pending] = value
+                current.late[field.name] = mark
+                continue
+        prepared = state.Prepared(field, key, series_id)
+        if fmt is not None:
+            prepared.prefix, prepared.suffix, prepared.padding = prefix, suffix, fmt.padding
+        current.prepared.append(prepared)
 
 
 def _record(field, group: Group, new, counter_id, using) -> None:
@@ -324,22 +434,29 @@ def _record(field, group: Group, new, counter_id, using) -> None:
     mark = state.Mark(using)
     parts = {}  # day -> rendered (prefix, suffix)
     fresh = {id(instance) for instance in new}
+    # Plain attributes (no descriptor does more than store them), written directly.
+    counter_attname, display = f"{field.counter_name}_id", field.display_name
+    render_number, key, name = formatting.render_number, group.key, field.name
+    # A late field numbered now (autocommit, or a retry) has nothing for COMMIT to do.
+    pending = triggers.pending_name(field) if field.late else None
     for instance in new + group.explicit:
-        number = instance.__dict__[field.attname]
+        values = instance.__dict__
+        if pending is not None:
+            values[pending] = None
+        number = values[field.attname]
         text = None
+        taken = id(instance) in fresh
         if fmt is not None:
-            setattr(instance, f"{field.counter_name}_id", counter_id)
-            text = getattr(instance, field.display_name)
-            if text is None or id(instance) in fresh:
+            values[counter_attname] = counter_id
+            text = values.get(display)
+            if text is None or taken:
                 day = group.days[id(instance)]
                 if day not in parts:
                     parts[day] = fmt.render_parts(day)
                 prefix, suffix = parts[day]
-                text = prefix + formatting.render_number(number, fmt.padding) + suffix
-                setattr(instance, field.display_name, text)
-        taken = id(instance) in fresh
-        record = state.Issued(number, mark, group.key, text, taken=taken)
-        state.of(instance).issued[field.name] = record
+                text = prefix + render_number(number, fmt.padding) + suffix
+                values[display] = text
+        state.of(instance).issued[name] = state.Issued(number, mark, key, text, taken=taken)
 
 
 # -- what an issued number depends on is frozen ---------------------------------------------

@@ -134,6 +134,15 @@ REQUIRE_NUMBER_TRIGGER = (
     "EXECUTE FUNCTION docnumbers_require_number('{column}', '{pk}')"
 )
 
+#: The value that moves with every NumberFormat change (migration 0006), read with a series.
+FORMAT_VERSION = 'SELECT "value" FROM "docnumbers_formatversion" WHERE "id" = 1'
+
+#: The static late-numbering triggers installed (``triggers.trigger_name``), by name.
+STATIC_TRIGGERS = (
+    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'docnumbers_late_%%'"
+)
+DROP_TRIGGER = 'DROP TRIGGER IF EXISTS "{name}" ON "{table}"'
+
 
 def counter_statement(connection, purpose: str) -> str | None:
     """The one-statement upsert for ``purpose`` on ``connection``, or None (use the ORM)."""

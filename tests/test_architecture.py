@@ -49,10 +49,14 @@ def test_pure_modules_import_no_database_code():
 
 
 def test_only_allocation_writes_counter_values():
-    """Counter.value moves in allocation only (the admin and sync call move_counter)."""
+    """Counter.value moves in allocation only (the admin and sync call move_counter).
+
+    The one exception is SQL that runs inside COMMIT: the late-numbering trigger
+    that ``triggers`` renders for a project's migrations (like migration 0002's).
+    """
     writers = []
     for path in PACKAGE.rglob("*.py"):
-        if "migrations" in path.parts or path.stem == "allocation":
+        if "migrations" in path.parts or path.stem in ("allocation", "triggers"):
             continue
         text = path.read_text()
         if ".update(value=" in text or "SET value" in text:

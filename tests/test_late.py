@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from docnumbers import NumberFrozen
 from docnumbers.models import PendingNumber
@@ -23,12 +24,18 @@ def at_commit():
 
 def test_number_is_taken_at_commit_and_readable_afterwards():
     with transaction.atomic():
-        doc = LateInvoice.objects.create(issued_on=D)
+        with CaptureQueriesContext(connection) as queries:
+            doc = LateInvoice.objects.create(issued_on=D)
         if at_commit():
+            # The static trigger's migration is in testapp: the INSERT is the only statement.
+            assert [q["sql"].split()[0] for q in queries][-1:] == ["INSERT"]
+            assert not any("pendingnumber" in q["sql"] for q in queries)
             assert doc.number is None and doc.number_display is None
-            assert PendingNumber.objects.count() == 1
+            assert PendingNumber.objects.count() == 0
+            assert LateInvoice.objects.filter(number_pending__isnull=False).count() == 1
         else:
             assert doc.number == 1
+            assert doc.number_pending is None
     assert doc.number == 1
     assert doc.number_display == "L-2026-0001"
     assert doc.number_counter.period == "2026"
@@ -150,3 +157,154 @@ def test_parallel_late_writers_with_rollbacks_are_gapless():
         got = sorted(LateTicket.objects.filter(queue=queue).values_list("number", flat=True))
         assert got == list(range(1, count + 1))
     assert PendingNumber.objects.count() == 0
+
+
+# -- the static COMMIT trigger (PostgreSQL) and its migration ---------------------------------
+
+
+def test_a_document_deleted_before_commit_takes_no_number():
+    with transaction.atomic():
+        gone = LateInvoice.objects.create(issued_on=D)
+        gone.delete()
+        kept = LateInvoice.objects.create(issued_on=D)
+    assert kept.number_display == ("L-2026-0001" if at_commit() else "L-2026-0002")
+    assert list(LateInvoice.objects.values_list("number", "number_pending")) == [
+        (kept.number, None)
+    ]
+
+
+def test_bulk_create_of_a_formatted_late_field_sends_one_insert_per_batch():
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            docs = LateInvoice.objects.bulk_create(
+                [LateInvoice(issued_on=day) for day in [D, D, dt.date(2027, 1, 1), D]]
+            )
+        if at_commit():
+            inserts = [q for q in queries if q["sql"].startswith("INSERT")]
+            assert len(inserts) == 1 and "pendingnumber" not in inserts[0]["sql"]
+    assert [d.number_display for d in docs] == [
+        "L-2026-0001",
+        "L-2026-0002",
+        "L-2027-0001",
+        "L-2026-0003",
+    ]
+    assert not LateInvoice.objects.filter(number_pending__isnull=False).exists()
+
+
+def test_every_late_field_of_the_test_project_has_its_trigger_migration():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from docnumbers import checks, triggers
+
+    out = StringIO()
+    call_command("docnumbers", "triggers", "--check", stdout=out)
+    assert "Every late field's trigger is in its migrations." in out.getvalue()
+    assert checks.late_triggers() == []
+    assert triggers.is_current(LateInvoice._meta.get_field("number"))
+
+
+def test_a_field_whose_trigger_migration_is_missing_is_warned_about_and_still_numbered(
+    monkeypatch,
+):
+    from docnumbers import checks, triggers
+
+    monkeypatch.setattr(triggers, "_frozen", {})
+    monkeypatch.setattr(triggers, "_current", {})
+    warnings = checks.late_triggers()
+    assert {w.id for w in warnings} == {"docnumbers.W002"}
+    assert any("docnumbers triggers testapp" in w.hint for w in warnings)
+    with transaction.atomic():
+        doc = LateInvoice.objects.create(issued_on=D)
+        ticket = LateTicket.objects.create(queue="q")
+        # The fallback: a queue entry, numbered by the generic trigger of migration 0002.
+        assert PendingNumber.objects.count() == (2 if at_commit() else 0)
+    assert (doc.number_display, ticket.number) == ("L-2026-0001", 1)
+    assert PendingNumber.objects.count() == 0
+
+
+def test_the_migration_operation_freezes_the_sql_and_is_reversible(vendor):
+    from django.db import connection as conn
+
+    from docnumbers import triggers
+
+    field = LateTicket._meta.get_field("number")
+    operation = triggers.migration_operation(field)
+    name = triggers.trigger_name(field)
+    assert operation.sql == triggers.render(field)[0] and name in operation.sql
+    _, args, kwargs = operation.deconstruct()
+    assert kwargs["sql"] == operation.sql and "InstallLateNumbering" in repr(type(operation))
+    if vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = %s", [name])
+        assert cursor.fetchone() == (1,)
+
+
+def test_a_save_reads_no_format_and_a_format_edited_elsewhere_is_never_issued_stale(settings):
+    """One thread numbers late invoices while another (its own connection) edits the format."""
+    import time
+
+    from django.db import OperationalError
+
+    from docnumbers.models import NumberFormat
+
+    settings.DOCNUMBERS_FORMAT_CACHE_SECONDS = 3
+    with transaction.atomic():
+        LateInvoice.objects.create(issued_on=D)  # reads the series (and seeds it)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        LateInvoice.objects.create(issued_on=D)
+    reads = [q for q in queries if "docnumbers_numberformat" in q["sql"]]
+    assert reads == [] if at_commit() else len(reads) == 1
+
+    def edit():
+        try:
+            fmt = NumberFormat.objects.get(code="late-invoice")
+            fmt.prefix = "M-{YYYY}-"
+            fmt.save()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=edit)
+    thread.start()
+    thread.join(30)
+    failures = 0
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                doc = LateInvoice.objects.create(issued_on=D)
+            break
+        except OperationalError as exc:  # the series kept by this process was out of date
+            assert "number format changed" in str(exc)
+            failures += 1
+            time.sleep(3.1)
+    assert failures == (1 if at_commit() else 0)
+    assert doc.number_display == "M-2026-0003"
+    texts = sorted(LateInvoice.objects.values_list("number_display", flat=True))
+    assert texts == ["L-2026-0001", "L-2026-0002", "M-2026-0003"]
+
+
+def test_a_changed_declaration_needs_a_new_migration_that_reverses_to_the_old_trigger(
+    monkeypatch,
+):
+    from docnumbers import triggers
+
+    field = LateTicket._meta.get_field("number")
+    frozen = triggers.frozen_sql()[("testapp", "lateticket", "number")]
+    monkeypatch.setattr(field, "start_at", 100)
+    monkeypatch.setattr(triggers, "_current", {})
+    assert not triggers.is_current(field)
+    operation = triggers.migration_operation(field)
+    assert "VALUES (parts[1], 100," in operation.sql
+    assert operation.reverse_sql == frozen
+    [(path, fields)] = triggers.write_migrations(["testapp"], dry_run=True)
+    assert path.endswith("0007_late_numbering.py") and fields == [field]
+    triggers.forget()
+
+
+def test_a_late_document_numbered_at_save_time_stores_nothing_for_commit():
+    doc = LateInvoice(issued_on=D)
+    doc.number_pending = "left over from an earlier attempt"
+    doc.save()  # autocommit: the number is taken at once
+    assert LateInvoice.objects.values_list("number", "number_pending").get() == (1, None)

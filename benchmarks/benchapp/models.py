@@ -143,3 +143,33 @@ class TextRow(RowBase):
     """The same row with its number as a plain CharField."""
 
     number_text = models.CharField(max_length=40)
+
+
+class LateFormattedInvoice(InvoiceBase):
+    """Issue 14: late allocation of a formatted number (INV-{YYYY}-, padding 6, yearly)."""
+
+    number = AutoSequenceField(
+        format=Format("bench-late", prefix="INV-{YYYY}-", padding=6, reset="yearly"),
+        date_field="issued_on",
+        **LATE_KWARGS,
+    )
+
+
+class LateFormattedLine(LineBase):
+    invoice = models.ForeignKey(
+        LateFormattedInvoice, on_delete=models.CASCADE, related_name="lines"
+    )
+
+
+class HandTriggerInvoice(InvoiceBase):
+    """The reference: a hand-written deferred trigger on this table, static SQL (PostgreSQL).
+
+    Its number and text (INV-{YYYY}-000001) come from CounterRow "hand-trigger" at COMMIT.
+    """
+
+    number = models.BigIntegerField(null=True, unique=True)
+    number_display = models.CharField(max_length=40, null=True, unique=True)  # noqa: DJ001
+
+
+class HandTriggerLine(LineBase):
+    invoice = models.ForeignKey(HandTriggerInvoice, on_delete=models.CASCADE, related_name="lines")

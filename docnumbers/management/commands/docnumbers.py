@@ -1,4 +1,5 @@
-"""``manage.py docnumbers audit|sync|explain``: find gaps, repair counters, record why.
+"""``manage.py docnumbers audit|sync|explain|triggers``: find gaps, repair counters, record
+why; write the migrations of late fields' COMMIT triggers.
 
 Exit status: 0 when all is well, 1 when the audit finds a duplicate or a counter
 behind (or unexplained gaps with --fail-on-gaps), 2 for bad input, 130 when
@@ -97,10 +98,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
-            dest="action", metavar="{audit,sync,explain}", parser_class=ArgumentParser
+            dest="action", metavar="{audit,sync,explain,triggers}", parser_class=ArgumentParser
         )
         actions.required = True
-        for add in (_add_audit, _add_sync, _add_explain):
+        for add in (_add_audit, _add_sync, _add_explain, _add_triggers):
             sub = add(actions)
             sub.add_argument(
                 "--database",
@@ -133,6 +134,20 @@ class Command(BaseCommand):
             )
         finally:
             progress.close()
+
+    # -- triggers -------------------------------------------------------------------
+
+    def handle_triggers(self, *, app_labels, dry_run, check, **_):
+        from docnumbers import triggers
+
+        written = triggers.write_migrations(app_labels, dry_run=dry_run or check)
+        for path, fields in written:
+            names = ", ".join(f"{f.model._meta.object_name}.{f.name}" for f in fields)
+            self.stdout.write(f"{'Would write' if dry_run or check else 'Wrote'} {path}: {names}")
+        if not written:
+            self.stdout.write("Every late field's trigger is in its migrations.")
+        elif check:
+            raise CommandError("Late-numbering triggers are missing from migrations.", returncode=1)
 
     # -- audit --------------------------------------------------------------------
 
@@ -516,6 +531,19 @@ def _add_sync(actions):
         "--apply", action="store_true", help=gettext("Change the counters (default: only show).")
     )
     return sync
+
+
+def _add_triggers(actions):
+    triggers = actions.add_parser(
+        "triggers",
+        help="Write the migrations that install late fields' COMMIT triggers (PostgreSQL).",
+    )
+    triggers.add_argument("app_labels", nargs="*", metavar="app_label")
+    triggers.add_argument("--dry-run", action="store_true", help="Only say what would be written.")
+    triggers.add_argument(
+        "--check", action="store_true", help="Exit with status 1 when a migration is missing."
+    )
+    return triggers
 
 
 def _add_explain(actions):
