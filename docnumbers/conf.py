@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.conf import settings
 
 DEFAULTS = {
-    #: PostgreSQL late allocation: seconds a process keeps a series between saves.
-    "FORMAT_CACHE_SECONDS": 1.0,
+    #: PostgreSQL late allocation: seconds a process keeps a series between saves
+    #: (0: read it on every save). See the README, "Late allocation".
+    "FORMAT_CACHE_SECONDS": 0.0,
 }
 
 
