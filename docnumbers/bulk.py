@@ -36,6 +36,8 @@ def bulk_create(self, objs, *args, **kwargs):
         )
     with transaction.atomic(using=self.db, savepoint=False):
         for field in fields:
+            for obj in objs:  # what a save's pre_save signal does, once per object
+                numbering.settle(field, obj, self.db)
             numbering.number_all(field, objs, self.db)
         created = _original(self, objs, *args, **kwargs)
         for field in fields:

@@ -69,7 +69,7 @@ def kept_series(field, using, series_id=None):
     """The series ``series_id`` (None: the default of ``field``'s code), kept between saves.
 
     Only for late numbers taken by a static trigger (PostgreSQL): the row is read
-    with the value that moves with every NumberFormat change (migration 0006) in
+    with the value that moves with every NumberFormat change (migration 0008) in
     one statement, at most once per ``DOCNUMBERS_FORMAT_CACHE_SECONDS``; the
     value goes into the INSERT, and the COMMIT trigger refuses the row if a
     format changed since. A wrong text can never be written; a transaction that
@@ -301,10 +301,7 @@ def _is_copy(field, instance, using) -> bool:
     text = getattr(instance, field.display_name)
     if text is None:
         return False
-    scope = {
-        f.attname: getattr(instance, f.attname)
-        for f in dependencies(field)[: len(field.unique_with)]
-    }
+    scope = {f.attname: getattr(instance, f.attname) for f in _static_parts(field)[1]}
     rows = field.model._base_manager.using(using).filter(**{field.display_name: text}, **scope)
     return rows.exists()
 
@@ -338,16 +335,15 @@ def saved(field, instance) -> None:
 def number_all(field, instances, using, *, deferred: bool | None = None) -> None:
     """Number ``instances`` (in list order) with one counter statement per sequence key.
 
-    Instances without a value get the next values; instances with an explicit
-    value keep it and move their counter forward to at least that value. For a
-    late field inside a transaction on PostgreSQL, instances without a value
-    are only prepared: ``late.queue`` hands them to the COMMIT trigger
-    (``deferred=False`` takes them now).
+    The caller has settled them first (``settle``: the pre_save signal for a
+    save, ``bulk_create`` for a batch). Instances without a value get the next
+    values; instances with an explicit value keep it and move their counter
+    forward to at least that value. For a late field inside a transaction on
+    PostgreSQL, instances without a value are only prepared: ``late.queue``
+    hands them to the COMMIT trigger (``deferred=False`` takes them now).
     """
     if deferred is None:
         deferred = field.late and late.applies(using)
-    for instance in instances:
-        settle(field, instance, using)
     # A static trigger checks at COMMIT that a kept series is still true.
     keep = deferred and field.format_code is not None and triggers.is_current(field)
     groups = group_by_key(field, instances, using, keep)
