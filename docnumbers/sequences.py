@@ -11,18 +11,12 @@ history and refuses a field's counter.
 from __future__ import annotations
 
 from . import allocation
-from .formatting import is_int
-
-
-def _check_int(name, value):
-    if not is_int(value):
-        raise TypeError(f"{name} must be an int, not {value!r}.")
 
 
 def _check_values(initial_value, reset_value=None):
-    _check_int("initial_value", initial_value)
+    allocation.check_int("initial_value", initial_value)
     if reset_value is not None:
-        _check_int("reset_value", reset_value)
+        allocation.check_int("reset_value", reset_value)
         if not initial_value < reset_value:
             raise ValueError(
                 f"reset_value ({reset_value}) must be greater than initial_value ({initial_value})."
@@ -61,7 +55,7 @@ def get_next_values(
     does not wrap. A batch of 0 is an empty range that starts where the next value
     would, and takes nothing (a new sequence is not started). A negative batch is refused.
     """
-    _check_int("batch_size", batch_size)
+    allocation.check_int("batch_size", batch_size)
     _check_values(initial_value)
     if batch_size < 0:
         raise ValueError(f"batch_size must be 0 or more, not {batch_size}.")
