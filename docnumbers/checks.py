@@ -199,12 +199,12 @@ def late_triggers(app_configs=None, **kwargs):
                 "late-numbering trigger of this field as declared now; until they do, its "
                 "numbers go through the slower queue at COMMIT on PostgreSQL.",
                 hint=(
-                    f"Run `manage.py makemigrations {meta.app_label}` (it adds "
-                    f"{triggers.pending_name(field)}), then `manage.py docnumbers triggers "
-                    f"{meta.app_label}`: it writes a migration with "
-                    f"docnumbers.triggers.InstallLateNumbering(model_name="
+                    f"Run `manage.py makemigrations {meta.app_label}`, then migrate: it "
+                    f"writes docnumbers.triggers.InstallLateNumbering(model_name="
                     f"{meta.model_name!r}, field_name={field.name!r}, sql=..., "
-                    "reverse_sql=...), the SQL frozen in it. Then migrate."
+                    "reverse_sql=...), the SQL frozen in the migration. (A project that uses "
+                    "Django's own makemigrations: `manage.py docnumbers triggers "
+                    f"{meta.app_label}` writes it.)"
                 ),
                 obj=field,
                 id="docnumbers.W002",

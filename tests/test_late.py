@@ -214,7 +214,7 @@ def test_a_field_whose_trigger_migration_is_missing_is_warned_about_and_still_nu
     monkeypatch.setattr(triggers, "_current", {})
     warnings = checks.late_triggers()
     assert {w.id for w in warnings} == {"docnumbers.W002"}
-    assert any("docnumbers triggers testapp" in w.hint for w in warnings)
+    assert any("manage.py makemigrations testapp" in w.hint for w in warnings)
     with transaction.atomic():
         doc = LateInvoice.objects.create(issued_on=D)
         ticket = LateTicket.objects.create(queue="q")
@@ -222,6 +222,45 @@ def test_a_field_whose_trigger_migration_is_missing_is_warned_about_and_still_nu
         assert PendingNumber.objects.count() == (2 if at_commit() else 0)
     assert (doc.number_display, ticket.number) == ("L-2026-0001", 1)
     assert PendingNumber.objects.count() == 0
+
+
+def test_makemigrations_writes_a_missing_trigger_without_a_model_change(monkeypatch):
+    """A trigger changed by itself (a docnumbers upgrade): makemigrations writes it alone."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from docnumbers import triggers
+
+    # As if the testapp migrations installed no trigger at all.
+    monkeypatch.setattr(triggers, "frozen_sql", lambda: {})
+    out = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("makemigrations", "testapp", "--check", "--dry-run", stdout=out)
+    assert exited.value.code == 1
+    assert "the late-numbering trigger of LateInvoice.number" in out.getvalue()
+    written = []
+
+    def write(app_labels, dry_run=False):
+        written.append(list(app_labels))
+        return [("testapp/migrations/0007_late_numbering.py", triggers.stale_fields([field]))]
+
+    field = LateInvoice._meta.get_field("number")
+    monkeypatch.setattr(triggers, "write_migrations", write)
+    out = StringIO()
+    call_command("makemigrations", "testapp", stdout=out)
+    assert written == [["testapp"]]
+    assert "No changes detected in app 'testapp'" in out.getvalue()
+    assert "InstallLateNumbering LateInvoice.number" in out.getvalue()
+    # Other apps are left alone when apps are named.
+    written.clear()
+    call_command("makemigrations", "docnumbers", stdout=StringIO())
+    assert written == []
+    monkeypatch.undo()
+    triggers.forget()
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "late-numbering" not in out.getvalue()
 
 
 def test_the_migration_operation_freezes_the_sql_and_is_reversible(vendor):

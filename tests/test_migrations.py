@@ -154,6 +154,8 @@ def test_a_later_migration_of_numbered_models_keeps_numbers_and_constraints(shap
             "AlterField scoped.number",
             "RemoveConstraint scoped.shapes_scoped_branch_number_uniq",
             "AddConstraint scoped",
+            "AlterField latebill.number",
+            "InstallLateNumbering latebill",
         ]
     )
     filled = changed["fill_changed"]
@@ -164,6 +166,22 @@ def test_a_later_migration_of_numbered_models_keeps_numbers_and_constraints(shap
     assert filled["document"] == "D-003"
     assert filled["unique"]["shapes_scoped"] == ["branch_id,kind,number"]
     assert filled["unique"]["shapes_bill"] == ["number_counter_id,number", "number_display"]
+
+
+def test_makemigrations_writes_a_late_fields_trigger_and_a_new_one_when_it_changes(shapes):
+    """No second command: the trigger's SQL is frozen in the migration with the model (#14)."""
+    initial, dependencies = migration(shapes, "0001_")
+    # After the pending column it reads, in the migration that creates the model.
+    assert initial.count("InstallLateNumbering latebill") == 1
+    assert initial.index("InstallLateNumbering latebill") > initial.index("CreateModel LateBill")
+    assert docnumbers_leaf() in dependencies
+    installed = True if shapes["vendor"] == "postgresql" else None
+    assert shapes["fill_full"]["late_trigger"] == {"current": True, "installed": installed}
+    # start_at changed: the next migration alters the field and installs the new trigger,
+    # which numbers a new year's first bill from 10.
+    changed = shapes["changed"]["fill_changed"]
+    assert changed["late_trigger"] == {"current": True, "installed": installed}
+    assert changed["late"] == "L-2027-0010"
 
 
 # -- Adding numbers to tables that already have rows (the adoption path) -------------------
@@ -219,6 +237,9 @@ def test_the_migration_numbers_rows_between_a_nullable_add_and_the_constraints(a
     # A late field is nullable as declared: no AlterField after the numbering.
     assert "AlterField adoptlate.number" not in operations
     assert "NumberExistingRows adoptlate.number" in operations
+    # The late field's COMMIT trigger comes last, once its rows are numbered.
+    assert operations[-1] == "InstallLateNumbering adoptlate"
+    operations = operations[:-1]
     last_step = max(i for i, op in enumerate(operations) if not op.startswith("AddConstraint"))
     first_constraint = min(i for i, op in enumerate(operations) if op.startswith("AddConstraint"))
     assert last_step < first_constraint

@@ -178,6 +178,7 @@ def fill_full():
     with transaction.atomic():
         late = [LateBill.objects.create(issued_on=day(d)) for d in ("2025-03-01", "2026-03-01")]
     result["late"] = texts([LateBill.objects.get(pk=obj.pk) for obj in late])
+    result["late_trigger"] = late_trigger()
     result["refused"] = {
         "display": refused(
             lambda: Bill.objects.filter(pk=bills[1].pk).update(number_display="B-2025-0001")
@@ -201,8 +202,34 @@ def fill_changed():
         "scoped_kind": Scoped.objects.create(branch=a, kind="x").number,
         # start_at applies to new sequences only: the existing counter continues.
         "document": Document.objects.create().number_display,
+        "late": late_bill_2027(),
+        "late_trigger": late_trigger(),
         "unique": unique_sets(),
     }
+
+
+def late_bill_2027():
+    """A late bill in a new year: its counter starts at the declared start_at."""
+    LateBill = model("LateBill")
+    with transaction.atomic():
+        bill = LateBill.objects.create(issued_on=day("2027-03-01"))
+    return LateBill.objects.get(pk=bill.pk).number_display
+
+
+def late_trigger():
+    """Whether the migrations install LateBill's current trigger, and the database has it."""
+    from docnumbers import triggers
+
+    field = model("LateBill")._meta.get_field("number")
+    triggers.forget()
+    result = {"current": triggers.is_current(field), "installed": None}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgname = %s", [triggers.trigger_name(field)]
+            )
+            result["installed"] = cursor.fetchone()[0] == 1
+    return result
 
 
 def insert_before():

@@ -6,7 +6,7 @@
   proxy, a multi-table child of a numbered parent, a late formatted field.
 - ``changed``: the same, changed the way projects change them later: a column
   added to a formatted model (a table rebuild on SQLite), a field added to a
-  ``unique_with``, another ``start_at``.
+  ``unique_with``, another ``start_at`` (on a late field too).
 - ``before``: the documents of an existing project, without numbers.
 - ``after``: the same documents once docnumbers numbers them (the adoption path).
 """
@@ -84,6 +84,8 @@ if STAGE in ("full", "changed"):
             format=Format("shape-late", prefix="L-{YYYY}-", padding=4, reset="yearly"),
             date_field="issued_on",
             late=True,
+            # A changed declaration: a new trigger, through the app's next migration.
+            start_at=10 if CHANGED else 1,
         )
 
 else:
