@@ -34,18 +34,17 @@ def bulk_create(self, objs, *args, **kwargs):
             "Create the new rows without those options, or give them explicit numbers "
             "with plain bulk_create."
         )
-    with transaction.atomic(using=self.db, savepoint=False):
+    using = self.db  # a property that asks the routers: once, not once per object
+    with transaction.atomic(using=using, savepoint=False):
         for field in fields:
-            for obj in objs:  # what a save's pre_save signal does, once per object
-                numbering.settle(field, obj, self.db)
-            numbering.number_all(field, objs, self.db)
+            numbering.settle_all(field, objs, using)  # what a save's pre_save signal does
+            numbering.number_all(field, objs, using)
         created = _original(self, objs, *args, **kwargs)
         for field in fields:
-            for obj in objs:
-                numbering.saved(field, obj)
+            numbering.saved_all(field, objs)
         if any(field.late for field in fields):
             # Late fields on PostgreSQL: hand the prepared numbers to the COMMIT trigger.
-            late.queue(objs, self.db)
+            late.queue(objs, using)
         return created
 
 

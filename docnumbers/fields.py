@@ -7,6 +7,7 @@ What a number is made of (series, day, period, key) and how it is taken live in
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 
 from django.apps import apps as global_apps
 from django.core.exceptions import ValidationError
@@ -65,9 +66,13 @@ class NumberDisplayField(columns.BinaryCollationMixin, models.CharField):
             return super().db_parameters(connection)
         return models.CharField.db_parameters(self, connection)
 
+    @cached_property
+    def number_field(self):
+        """The AutoSequenceField whose text this column holds."""
+        return self.model._meta.get_field(self.name.removesuffix("_display"))
+
     def pre_save(self, instance, add):
-        number_field = self.model._meta.get_field(self.name.removesuffix("_display"))
-        numbering.ensure_number(number_field, instance)
+        numbering.ensure_number(self.number_field, instance)
         return super().pre_save(instance, add)
 
 
@@ -306,6 +311,16 @@ def _after_save(sender, instance, created, using, raw, **kwargs):
         late.queue([instance], using)
 
 
+#: model -> its AutoSequenceFields (read on every save; fields never change once ready).
+_sequence_fields: dict = {}
+
+
 def sequence_fields(model) -> list[AutoSequenceField]:
     """The AutoSequenceFields of a model's concrete fields, in declaration order."""
-    return [f for f in model._meta.concrete_fields if isinstance(f, AutoSequenceField)]
+    found = _sequence_fields.get(model)
+    if found is None:
+        found = [f for f in model._meta.concrete_fields if isinstance(f, AutoSequenceField)]
+        # The project's models only (migration states make classes by the hundred).
+        if model._meta.apps is global_apps and global_apps.ready:
+            _sequence_fields[model] = found
+    return found

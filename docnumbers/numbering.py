@@ -176,7 +176,7 @@ def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKe
 
     ``keep``: read series through ``kept_series`` (late numbers by a static trigger).
     """
-    series_cache, periods, keys = {}, {}, {}
+    series_cache, periods, by_parts = {}, {}, {}
     label, scope_fields, date_attname = _static_parts(field)
     groups: dict[SequenceKey, Group] = {}
     # A batch without a date field or a series field has one day and one series.
@@ -203,12 +203,12 @@ def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKe
                     day, series.reset, series.fiscal_year_start_month
                 )
         scope = scope_of(instance, scope_fields) if scope_fields else ()
-        key = keys.get((series_id, scope, period))
-        if key is None:
-            key = keys[series_id, scope, period] = SequenceKey(label, series_id, scope, period)
-        if key not in groups:
-            groups[key] = Group(series=series, key=key)
-        groups[key].add(instance, getattr(instance, field.attname), day)
+        # By its parts: a SequenceKey hashes slower than the tuple it is made of.
+        group = by_parts.get((series_id, scope, period))
+        if group is None:
+            key = SequenceKey(label, series_id, scope, period)
+            group = by_parts[series_id, scope, period] = groups[key] = Group(series, key)
+        group.add(instance, instance.__dict__.get(field.attname), day)
     return groups
 
 
@@ -219,10 +219,13 @@ def ensure_number(field, instance) -> None:
     explicit value (a data import) keeps it and moves the counter forward.
     A late field inside a transaction on PostgreSQL only prepares its number.
     """
-    value = getattr(instance, field.attname)
+    # Not through the descriptor: a late field's would try to load a COMMIT's number.
+    value = instance.__dict__.get(field.attname)
     current = state.of(instance)
-    if value is not None and current.number_of(field) == value:
-        return
+    if value is not None:
+        record = current.issued.get(field.name)
+        if record is not None and record.number == value:
+            return  # ours already (a batch numbered before Django compiles its INSERT)
     if value is None and field.name in current.late:
         return  # queued; COMMIT writes it
     if current.is_prepared(field):
@@ -270,6 +273,20 @@ def settle(field, instance, using) -> None:
             del current.issued[field.name]  # an explicit number moves the counter again
     elif record.taken and record.pk is None and _key_of(field, instance) != record.key:
         _forget(field, instance, current)
+
+
+def settle_all(field, instances, using) -> None:
+    """``settle`` for a batch; a new object docnumbers has not seen costs no call."""
+    text = field.display_name if field.format_code is not None else None
+    for instance in instances:
+        values = instance.__dict__
+        fresh = state.peek(instance) is None and instance._state.adding
+        # A new object without a state can only be a copy by carrying a stored text.
+        if fresh and (
+            text is None or values.get(text) is None or values.get(field.attname) is None
+        ):
+            continue
+        settle(field, instance, using)
 
 
 def _never_stored(instance) -> None:
@@ -330,6 +347,16 @@ def saved(field, instance) -> None:
     record = current.issued.get(field.name) if current is not None else None
     if record is not None and record.pk is None:
         record.pk = instance.pk
+
+
+def saved_all(field, instances) -> None:
+    """``saved`` for a batch."""
+    name = field.name
+    for instance in instances:
+        current = state.peek(instance)
+        record = current.issued.get(name) if current is not None else None
+        if record is not None and record.pk is None:
+            record.pk = instance.pk
 
 
 def number_all(field, instances, using, *, deferred: bool | None = None) -> None:

@@ -48,7 +48,7 @@ class Mark:
         return ROLLED_BACK
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Issued:
     """A number docnumbers gave an instance: where from, and what it read as."""
 
@@ -65,7 +65,7 @@ class Issued:
         return self.mark is not None and self.mark.status() == ROLLED_BACK
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Prepared:
     """A late number to be issued at COMMIT: its counter key and the text around it."""
 
@@ -77,7 +77,7 @@ class Prepared:
     padding: int = 0
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class State:
     """Per instance: the numbers docnumbers issued, and late numbers not yet issued."""
 
