@@ -139,6 +139,27 @@ class FormattedRow(RowBase):
     )
 
 
+class HandFormattedRow(RowBase):
+    """FormattedRow's three columns and two unique constraints, filled by the caller.
+
+    What the columns of a formatted number cost by themselves: the floor of the
+    formatted bulk_create cell.
+    """
+
+    number = models.BigIntegerField()
+    number_display = models.CharField(max_length=40, unique=True)
+    number_counter = models.ForeignKey(
+        "docnumbers.Counter", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number_counter", "number"], name="bench_handformatted_counter_number"
+            )
+        ]
+
+
 class TextRow(RowBase):
     """The same row with its number as a plain CharField."""
 
