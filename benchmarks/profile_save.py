@@ -32,6 +32,7 @@ from . import harness
 
 VARIANTS = [
     "nextval",
+    "counter in the INSERT",
     "hand-written trigger",
     "docnumbers default",
     "docnumbers late",

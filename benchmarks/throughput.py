@@ -25,11 +25,18 @@ NAME = "throughput"
 VARIANTS = [
     "nextval",
     "insert-time counter",
+    "counter in the INSERT",
     "docnumbers default",
     "docnumbers late",
     "docnumbers late formatted",
     "hand-written trigger",
 ]
+#: The hand-written variants' CounterRow names.
+COUNTER_ROWS = {
+    "insert-time counter": "invoice",  # workloads.COUNTER_NAME
+    "counter in the INSERT": "in-insert",
+    "hand-written trigger": "hand-trigger",
+}
 COLUMNS = [
     ("database", "database"),
     ("k", "K"),
@@ -103,13 +110,12 @@ def issued(alias, variant):
     from docnumbers.models import Counter
 
     from .benchapp.models import CounterRow
-    from .workloads import COUNTER_NAME
     from .workloads import VARIANTS as BODIES
 
     if variant == "nextval":
         return None
-    if variant in ("insert-time counter", "hand-written trigger"):
-        name = COUNTER_NAME if variant == "insert-time counter" else "hand-trigger"
+    if variant in COUNTER_ROWS:
+        name = COUNTER_ROWS[variant]
         return (
             CounterRow.objects.using(alias)
             .filter(name=name)
@@ -129,15 +135,12 @@ def issued(alias, variant):
 def prepare(alias, variant):
     """Empty the variant's tables (its counter keeps counting) and make sure its counter exists."""
     from .benchapp.models import CounterRow
-    from .workloads import COUNTER_NAME
     from .workloads import VARIANTS as BODIES
 
     _, invoice, line = BODIES[variant]
     harness.flush(alias, line, invoice)
-    if variant == "insert-time counter":
-        CounterRow.objects.using(alias).get_or_create(name=COUNTER_NAME)
-    if variant == "hand-written trigger":
-        CounterRow.objects.using(alias).get_or_create(name="hand-trigger")
+    if variant in COUNTER_ROWS:
+        CounterRow.objects.using(alias).get_or_create(name=COUNTER_ROWS[variant])
 
 
 def check(alias, variant, before, after, scope_column=None):

@@ -18,6 +18,8 @@ from .benchapp.models import (
     DefaultLine,
     HandTriggerInvoice,
     HandTriggerLine,
+    InInsertInvoice,
+    InInsertLine,
     InsertTimeInvoice,
     InsertTimeLine,
     LateFormattedInvoice,
@@ -100,6 +102,13 @@ def insert_time(using, worker, scope):
     _lines(InsertTimeLine, invoice, using)
 
 
+def in_insert(using, worker, scope):
+    """The reference of a save-time number in one statement: the INSERT moves the counter."""
+    invoice = InInsertInvoice(**_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(InInsertLine, invoice, using)
+
+
 def docnumbers_default(using, worker, scope):
     invoice = DefaultInvoice(**_fields(worker))
     invoice.save(using=using, force_insert=True)
@@ -134,6 +143,7 @@ def scoped(using, worker, scope):
 VARIANTS = {
     "nextval": (nextval, NextvalInvoice, NextvalLine),
     "insert-time counter": (insert_time, InsertTimeInvoice, InsertTimeLine),
+    "counter in the INSERT": (in_insert, InInsertInvoice, InInsertLine),
     "docnumbers default": (docnumbers_default, DefaultInvoice, DefaultLine),
     "docnumbers late": (docnumbers_late, LateInvoice, LateLine),
     "docnumbers late formatted": (
@@ -150,7 +160,7 @@ def available(variant: str, vendor: str) -> str | None:
     """None if ``variant`` can run on ``vendor``, else why not."""
     if variant == "docnumbers late" and not LATE_AVAILABLE:
         return "not available (this docnumbers has no AutoSequenceField(late=True))"
-    if variant == "hand-written trigger" and vendor != "postgresql":
+    if variant in ("hand-written trigger", "counter in the INSERT") and vendor != "postgresql":
         return "not available (PostgreSQL only)"
     if variant == "nextval" and vendor not in ("postgresql", "mysql"):
         return f"not available ({vendor} has no sequences)"

@@ -29,6 +29,27 @@ class NextVal(models.Func):
         return "NULL", []
 
 
+class CounterInInsert(models.Func):
+    """The next value of a CounterRow, taken by the INSERT itself (PostgreSQL function).
+
+    The reference for taking a gapless number at save time in one statement: the
+    counter row is locked by the INSERT and stays locked until COMMIT.
+    """
+
+    output_field = models.BigIntegerField()
+
+    def __init__(self, name):
+        super().__init__(name=name)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return f"bench_take_in_insert('{self.extra['name']}')", []
+
+    def as_mysql(self, compiler, connection, **extra_context):
+        return "0", []  # PostgreSQL only: the variant does not run here
+
+    as_sqlite = as_mysql
+
+
 class InvoiceBase(models.Model):
     customer = models.CharField(max_length=100)
     issued_on = models.DateField()
@@ -73,6 +94,16 @@ class InsertTimeInvoice(InvoiceBase):
 
 class InsertTimeLine(LineBase):
     invoice = models.ForeignKey(InsertTimeInvoice, on_delete=models.CASCADE, related_name="lines")
+
+
+class InInsertInvoice(InvoiceBase):
+    """Numbered from CounterRow "in-insert" by a function call inside its INSERT."""
+
+    number = models.BigIntegerField(unique=True, db_default=CounterInInsert("in-insert"))
+
+
+class InInsertLine(LineBase):
+    invoice = models.ForeignKey(InInsertInvoice, on_delete=models.CASCADE, related_name="lines")
 
 
 class DefaultInvoice(InvoiceBase):
