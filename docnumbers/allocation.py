@@ -170,6 +170,44 @@ def take(
         raise
 
 
+#: (alias, database name) -> whether migration 0009's function is there.
+_in_insert: dict = {}
+
+
+def in_insert(key: SequenceKey, start_at: int, using: str):
+    """The next value of ``key`` as an expression for the INSERT that stores it, or None.
+
+    PostgreSQL (migration 0009): the INSERT calls ``docnumbers_next_value``, which
+    moves the counter row as ``take`` does and keeps it locked until COMMIT, and
+    returns the number with the row: one statement per save instead of two. Past
+    the 64-bit range the INSERT fails with a DataError naming the counter.
+    None elsewhere, or while the function is missing: use ``take``.
+    """
+    from django.db.models import BigIntegerField
+    from django.db.models.expressions import RawSQL
+
+    connection = connections[using]
+    if not sql.can_number_in_insert(connection):
+        return None
+    ident = (using, connection.settings_dict["NAME"])
+    present = _in_insert.get(ident)
+    if present is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.HAS_NEXT_VALUE_FUNCTION)
+            present = _in_insert[ident] = bool(cursor.fetchone()[0])
+    if not present:
+        return None
+    check_int("start_at", start_at)
+    check_range("The counter", start_at, key)
+    params = [key.text, shorten(key.sequence), key.scope_text, start_at]
+    return RawSQL(sql.NEXT_VALUE_IN_INSERT, params, output_field=BigIntegerField())
+
+
+def forget_functions() -> None:
+    """Look for migration 0009's function again (after a migrate)."""
+    _in_insert.clear()
+
+
 def _take_innodb(cursor, key, purpose, step, params) -> tuple[int, int]:
     """MariaDB: move an existing counter by UPDATE (a record lock, no gap lock); create a
     missing one under its guard row, so that every wait is one InnoDB can see."""

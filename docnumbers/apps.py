@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import adoption, bulk, checks, late, loading, numbering, registry
+from . import adoption, allocation, bulk, checks, late, loading, numbering, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -41,8 +41,10 @@ def seed_declared_formats(using="default", **kwargs):
 
 
 def forget_kept_series(using="default", **kwargs):
-    """After migrate or flush, series kept between late saves may be gone."""
+    """After migrate or flush, series kept between late saves may be gone (and the
+    function that numbers a plain field in its INSERT may have come or gone)."""
     numbering.forget_kept_series()
+    allocation.forget_functions()
 
 
 def install_late_backstops(using="default", **kwargs):

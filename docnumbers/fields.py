@@ -140,6 +140,11 @@ class AutoSequenceField(models.BigIntegerField):
     """
 
     description = "Gapless sequence number"
+    #: Django returns the column from an INSERT (``RETURNING``) where the backend can:
+    #: a save on PostgreSQL may take the number inside its INSERT (``allocation.in_insert``).
+    #: A private attribute of Django's (``Options.db_returning_fields``), relied on
+    #: here alone; the tests of every supported version cover it.
+    db_returning = True
 
     def __init__(
         self,
@@ -222,8 +227,9 @@ class AutoSequenceField(models.BigIntegerField):
         return [*super().check(**kwargs), *checks.check_field(self)]
 
     def pre_save(self, instance, add):
-        numbering.ensure_number(self, instance)
-        return getattr(instance, self.attname)
+        # On PostgreSQL an INSERT may take a plain field's number itself: an expression.
+        expression = numbering.ensure_number(self, instance, inserting=add)
+        return expression if expression is not None else getattr(instance, self.attname)
 
 
 def _prepare_model(sender, **kwargs):
@@ -306,7 +312,7 @@ def _after_save(sender, instance, created, using, raw, **kwargs):
         return
     fields = sequence_fields(sender)
     for field in fields:
-        numbering.saved(field, instance)
+        numbering.saved(field, instance, using)
     if created and any(field.late for field in fields):
         late.queue([instance], using)
 

@@ -212,12 +212,17 @@ def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKe
     return groups
 
 
-def ensure_number(field, instance) -> None:
+def ensure_number(field, instance, inserting: bool = False):
     """Give ``instance`` its number now, unless it already has the one we issued.
 
     A new instance without a value gets the next one; a new instance with an
     explicit value (a data import) keeps it and moves the counter forward.
     A late field inside a transaction on PostgreSQL only prepares its number.
+
+    ``inserting``: Django is compiling the INSERT of ``instance``. A plain field
+    then gets, where the database can (``allocation.in_insert``), an expression
+    that takes the number inside that INSERT; it is returned, and the INSERT
+    returns the number (``saved`` records it).
     """
     # Not through the descriptor: a late field's would try to load a COMMIT's number.
     value = instance.__dict__.get(field.attname)
@@ -231,7 +236,26 @@ def ensure_number(field, instance) -> None:
     if current.is_prepared(field):
         return
     if value is None or instance._state.adding:
-        number_all(field, [instance], database_of(instance))
+        using = database_of(instance)
+        if inserting and value is None and field.format_code is None:
+            expression = _in_insert(field, instance, current, using)
+            if expression is not None:
+                return expression
+        number_all(field, [instance], using)
+    return None
+
+
+def _in_insert(field, instance, current, using):
+    """The expression that numbers ``instance`` inside its INSERT, or None (take it now)."""
+    if field.late and late.applies(using):
+        return None  # COMMIT numbers it
+    (key,) = group_by_key(field, [instance], using)
+    expression = allocation.in_insert(key, field.start_at, using)
+    if expression is not None:
+        current.inserting[field.name] = key
+        if field.late:  # numbered now (autocommit): nothing for COMMIT to do
+            instance.__dict__[triggers.pending_name(field)] = None
+    return expression
 
 
 def database_of(instance) -> str:
@@ -255,6 +279,7 @@ def settle(field, instance, using) -> None:
         return
     if current is None:
         return
+    current.inserting.pop(field.name, None)  # an INSERT that failed took nothing
     current.prepared = [p for p in current.prepared if p.field is not field]
     mark = current.late.get(field.name)
     if mark is not None and mark.status() == state.ROLLED_BACK:
@@ -341,10 +366,22 @@ def _key_of(field, instance) -> SequenceKey:
     return key
 
 
-def saved(field, instance) -> None:
-    """After a save: the row ``instance.pk`` now holds the number we issued."""
+def saved(field, instance, using=None) -> None:
+    """After a save: the row ``instance.pk`` now holds the number we issued.
+
+    A number its INSERT took (``allocation.in_insert``) is recorded now, as issued
+    in this transaction.
+    """
     current = state.peek(instance)
-    record = current.issued.get(field.name) if current is not None else None
+    if current is None:
+        return
+    key = current.inserting.pop(field.name, None)
+    number = instance.__dict__.get(field.attname)
+    if key is not None and number is not None:
+        mark = state.Mark(using or database_of(instance))
+        current.issued[field.name] = state.Issued(number, mark, key, None, pk=instance.pk)
+        return
+    record = current.issued.get(field.name)
     if record is not None and record.pk is None:
         record.pk = instance.pk
 

@@ -82,6 +82,16 @@ MARIADB_COUNTER_BY_KEY = "SELECT `id`, `value` FROM `docnumbers_counter` WHERE `
 MARIADB_GUARD_BUCKETS = 1024
 MARIADB_LOCK_GUARD = "SELECT `id` FROM `docnumbers_creationguard` WHERE `id` = %s FOR UPDATE"
 
+# -- PostgreSQL: a plain field's number taken by its own INSERT ------------------------------
+
+#: The INSERT's value for the number column (the function is in migration 0009).
+#: Parameters: key, sequence, scope, the first value of a new counter.
+NEXT_VALUE_IN_INSERT = "docnumbers_next_value(%s, %s, %s, %s)"
+#: Whether the database has that function (migration 0009 applied).
+HAS_NEXT_VALUE_FUNCTION = (
+    "SELECT to_regprocedure('docnumbers_next_value(text, text, text, bigint)') IS NOT NULL"
+)
+
 #: SQLite: read and set how long a locked database is waited for (``nowait``).
 SQLITE_BUSY_TIMEOUT = "PRAGMA busy_timeout"
 SQLITE_SET_BUSY_TIMEOUT = "PRAGMA busy_timeout = %d"
@@ -154,6 +164,11 @@ def counter_statement(connection, purpose: str) -> str | None:
     if connection.vendor == "mysql":
         return ON_DUPLICATE_KEY[purpose]
     return None
+
+
+def can_number_in_insert(connection) -> bool:
+    """Whether an INSERT can take its number by calling a function and return it."""
+    return connection.vendor == "postgresql" and connection.features.can_return_columns_from_insert
 
 
 def needs_creation_guard(connection) -> bool:

@@ -87,6 +87,9 @@ class State:
     prepared: list[Prepared] = dataclasses.field(default_factory=list)
     #: late field name -> the transaction whose COMMIT writes its number.
     late: dict[str, Mark] = dataclasses.field(default_factory=dict)
+    #: field name -> the key of a number its INSERT takes (PostgreSQL, a plain field);
+    #: ``numbering.saved`` makes it an Issued record once the INSERT returned it.
+    inserting: dict = dataclasses.field(default_factory=dict)
     #: set by ``renumber``: the next save may change what the number depends on.
     renumbering: bool = False
 

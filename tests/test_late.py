@@ -243,7 +243,7 @@ def test_makemigrations_writes_a_missing_trigger_without_a_model_change(monkeypa
 
     def write(app_labels, dry_run=False):
         written.append(list(app_labels))
-        return [("testapp/migrations/0007_late_numbering.py", triggers.stale_fields([field]))]
+        return [("testapp/migrations/0008_late_numbering.py", triggers.stale_fields([field]))]
 
     field = LateInvoice._meta.get_field("number")
     monkeypatch.setattr(triggers, "write_migrations", write)
@@ -338,7 +338,7 @@ def test_a_changed_declaration_needs_a_new_migration_that_reverses_to_the_old_tr
     assert "VALUES (parts[1], 100," in operation.sql
     assert operation.reverse_sql == frozen
     [(path, fields)] = triggers.write_migrations(["testapp"], dry_run=True)
-    assert path.endswith("0007_late_numbering.py") and fields == [field]
+    assert path.endswith("0008_late_numbering.py") and fields == [field]
     triggers.forget()
 
 

@@ -159,6 +159,22 @@ def test_a_copy_of_the_same_python_object_gets_a_fresh_number():
     assert CustomerDocument.objects.count() == 2
 
 
+@pytest.mark.parametrize("fetched", [False, True], ids=["same-object", "fetched-again"])
+def test_copies_in_a_bulk_create_get_fresh_numbers_next_to_new_documents(fetched):
+    first = Invoice.objects.create(issued_on=D(2026, 5, 1))
+    copy = Invoice.objects.get(pk=first.pk) if fetched else first
+    copy.pk = None
+    copy._state.adding = fetched  # a fetched copy looks new; the same object does not
+    new = Invoice(issued_on=D(2026, 5, 2))
+    Invoice.objects.bulk_create([new, copy])
+    assert (new.invoice_number_display, copy.invoice_number_display) == (
+        "INV-2026-0002",
+        "INV-2026-0003",
+    )
+    texts = Invoice.objects.order_by("pk").values_list("invoice_number_display", flat=True)
+    assert list(texts) == ["INV-2026-0001", "INV-2026-0002", "INV-2026-0003"]
+
+
 # -- what the number depends on is frozen ----------------------------------------------------
 
 

@@ -117,3 +117,16 @@ class CreditNote(Invoice):
 
 class LateInvoiceChild(LateInvoice):
     note = models.CharField(max_length=100, blank=True)
+
+
+class SimpleProxy(SimpleModel):
+    """A proxy of a plain field's model (its INSERT takes the number on PostgreSQL)."""
+
+    class Meta:
+        proxy = True
+
+
+class SimpleChild(SimpleModel):
+    """A multi-table child of a plain field's model: the parent's INSERT numbers it."""
+
+    note = models.CharField(max_length=100, blank=True)
