@@ -17,7 +17,8 @@ import hashlib
 from collections.abc import Callable
 
 from django.db import DataError, IntegrityError, OperationalError, connections, router, transaction
-from django.db.models import ProtectedError
+from django.db.models import BigIntegerField, ProtectedError
+from django.db.models.expressions import RawSQL
 
 from . import registry, sql
 from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
@@ -172,6 +173,8 @@ def take(
 
 #: (alias, database name) -> whether migration 0009's function is there.
 _in_insert: dict = {}
+#: The output field of that expression (made once: a Field costs to build).
+_NUMBER = BigIntegerField()
 
 
 def in_insert(key: SequenceKey, start_at: int, using: str):
@@ -183,9 +186,6 @@ def in_insert(key: SequenceKey, start_at: int, using: str):
     the 64-bit range the INSERT fails with a DataError naming the counter.
     None elsewhere, or while the function is missing: use ``take``.
     """
-    from django.db.models import BigIntegerField
-    from django.db.models.expressions import RawSQL
-
     connection = connections[using]
     if not sql.can_number_in_insert(connection):
         return None
@@ -200,7 +200,7 @@ def in_insert(key: SequenceKey, start_at: int, using: str):
     check_int("start_at", start_at)
     check_range("The counter", start_at, key)
     params = [key.text, shorten(key.sequence), key.scope_text, start_at]
-    return RawSQL(sql.NEXT_VALUE_IN_INSERT, params, output_field=BigIntegerField())
+    return RawSQL(sql.NEXT_VALUE_IN_INSERT, params, output_field=_NUMBER)
 
 
 def forget_functions() -> None:
