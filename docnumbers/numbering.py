@@ -179,8 +179,10 @@ def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKe
     series_cache, periods, by_parts = {}, {}, {}
     label, scope_fields, date_attname = _static_parts(field)
     groups: dict[SequenceKey, Group] = {}
-    # A batch without a date field or a series field has one day and one series.
-    same_day = today() if not field.date_field else None
+    # A batch without a date field or a series field has one day and one series; a
+    # plain field's key has no period, so it needs no day at all.
+    plain = field.format_code is None
+    same_day = today() if not field.date_field and not plain else None
     fixed_series = field.format_code is not None and not field.series_field
     for instance in instances:
         series = None
@@ -190,6 +192,8 @@ def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKe
             series = choose_series(field, instance, using, series_cache, keep)
         if same_day is not None:
             day = same_day
+        elif plain:
+            day = None
         else:
             day = instance.__dict__.get(date_attname)
             if type(day) is not dt.date:
@@ -249,7 +253,9 @@ def _in_insert(field, instance, current, using):
     """The expression that numbers ``instance`` inside its INSERT, or None (take it now)."""
     if field.late and late.applies(using):
         return None  # COMMIT numbers it
-    (key,) = group_by_key(field, [instance], using)
+    label, scope_fields, _ = _static_parts(field)
+    scope = scope_of(instance, scope_fields) if scope_fields else ()
+    key = SequenceKey(label, None, scope, "")  # what group_by_key makes for a plain field
     expression = allocation.in_insert(key, field.start_at, using)
     if expression is not None:
         current.inserting[field.name] = key

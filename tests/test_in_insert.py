@@ -140,3 +140,14 @@ def test_the_end_of_the_64_bit_range_is_refused_and_nothing_moves():
             SimpleModel.objects.create()
     assert Counter.objects.get().value == MAX_VALUE
     assert SimpleModel.objects.count() == 1
+
+
+def test_the_key_recorded_for_a_number_is_the_one_the_engine_computes():
+    """The INSERT path builds a plain field's key itself; it must be the engine's key."""
+    from docnumbers import numbering, state
+
+    doc = PerNameModel.objects.create(name="acme")
+    field = PerNameModel._meta.get_field("number")
+    record = state.of(doc).issued["number"]
+    (key,) = numbering.group_by_key(field, [doc], "default")
+    assert (record.number, record.key, record.pk) == (1, key, doc.pk)
