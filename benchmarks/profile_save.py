@@ -80,7 +80,8 @@ def profile(variant: str, count: int) -> dict[str, tuple[float, float]]:
     profiler.disable()
     found = {}
     for (filename, line, function), values in pstats.Stats(profiler).stats.items():
-        name = f"{filename.split('site-packages/')[-1].split('/main/')[-1]}:{line}({function})"
+        where = filename.split("site-packages/")[-1].removeprefix(f"{harness.ROOT}/")
+        name = f"{where}:{line}({function})"
         found[name] = (values[1] / count, values[2] / count)
     return found
 
@@ -118,8 +119,13 @@ def main(argv=None):
         print("| us/tx | calls/tx | function |\n|---|---|---|")
         for own, calls, name in rows[: args.top]:
             print(f"| {own * 1e6:+.1f} | {calls:+.1f} | `{name}` |")
-        ours = sum(own for name, (_, own) in found.items() if name.startswith("docnumbers/"))
-        print(f"\ndocnumbers' own functions: {ours * 1e6:.0f} us/tx (profiled)")
+        mine = [(own, calls, name) for name, (calls, own) in found.items()]
+        ours = sorted((row for row in mine if row[2].startswith("docnumbers/")), reverse=True)
+        total = sum(own for own, _, _ in ours)
+        print(f"\ndocnumbers' own functions: {total * 1e6:.0f} us/tx (profiled), the largest:\n")
+        print("| us/tx | calls/tx | function |\n|---|---|---|")
+        for own, calls, name in ours[: args.top]:
+            print(f"| {own * 1e6:.1f} | {calls:.1f} | `{name}` |")
 
 
 if __name__ == "__main__":
