@@ -140,11 +140,6 @@ class AutoSequenceField(models.BigIntegerField):
     """
 
     description = "Gapless sequence number"
-    #: Django returns the column from an INSERT (``RETURNING``) where the backend can:
-    #: a save on PostgreSQL may take the number inside its INSERT (``allocation.in_insert``).
-    #: A private attribute of Django's (``Options.db_returning_fields``), relied on
-    #: here alone; the tests of every supported version cover it.
-    db_returning = True
 
     def __init__(
         self,
@@ -178,6 +173,18 @@ class AutoSequenceField(models.BigIntegerField):
         if not self.unique_with and self.format_code is None:
             kwargs.setdefault("unique", True)
         super().__init__(*args, **kwargs)
+
+    @property
+    def db_returning(self) -> bool:
+        """Whether Django returns the column from an INSERT (``RETURNING``), where it can.
+
+        A plain field's save on PostgreSQL takes its number inside its INSERT
+        (``allocation.in_insert``); a formatted field never does, so its batches
+        return nothing more. A private attribute of Django's
+        (``Options.db_returning_fields``), relied on here alone; the tests of every
+        supported version cover it.
+        """
+        return self.format_code is None
 
     @property
     def display_name(self) -> str:
