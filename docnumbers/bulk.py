@@ -37,11 +37,13 @@ def bulk_create(self, objs, *args, **kwargs):
     using = self.db  # a property that asks the routers: once, not once per object
     with transaction.atomic(using=using, savepoint=False):
         for field in fields:
-            numbering.settle_all(field, objs, using)  # what a save's pre_save signal does
+            for obj in objs:  # what a save's pre_save signal does, once per object
+                numbering.settle(field, obj, using)
             numbering.number_all(field, objs, using)
         created = _original(self, objs, *args, **kwargs)
         for field in fields:
-            numbering.saved_all(field, objs)
+            for obj in objs:
+                numbering.saved(field, obj, using)
         if any(field.late for field in fields):
             # Late fields on PostgreSQL: hand the prepared numbers to the COMMIT trigger.
             late.queue(objs, using)

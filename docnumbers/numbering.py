@@ -253,9 +253,7 @@ def _in_insert(field, instance, current, using):
     """The expression that numbers ``instance`` inside its INSERT, or None (take it now)."""
     if field.late and late.applies(using):
         return None  # COMMIT numbers it
-    label, scope_fields, _ = _static_parts(field)
-    scope = scope_of(instance, scope_fields) if scope_fields else ()
-    key = SequenceKey(label, None, scope, "")  # what group_by_key makes for a plain field
+    (key,) = group_by_key(field, [instance], using)
     expression = allocation.in_insert(key, field.start_at, using)
     if expression is not None:
         current.inserting[field.name] = key
@@ -304,20 +302,6 @@ def settle(field, instance, using) -> None:
             del current.issued[field.name]  # an explicit number moves the counter again
     elif record.taken and record.pk is None and _key_of(field, instance) != record.key:
         _forget(field, instance, current)
-
-
-def settle_all(field, instances, using) -> None:
-    """``settle`` for a batch; a new object docnumbers has not seen costs no call."""
-    text = field.display_name if field.format_code is not None else None
-    for instance in instances:
-        values = instance.__dict__
-        fresh = state.peek(instance) is None and instance._state.adding
-        # A new object without a state can only be a copy by carrying a stored text.
-        if fresh and (
-            text is None or values.get(text) is None or values.get(field.attname) is None
-        ):
-            continue
-        settle(field, instance, using)
 
 
 def _never_stored(instance) -> None:
@@ -390,16 +374,6 @@ def saved(field, instance, using=None) -> None:
     record = current.issued.get(field.name)
     if record is not None and record.pk is None:
         record.pk = instance.pk
-
-
-def saved_all(field, instances) -> None:
-    """``saved`` for a batch."""
-    name = field.name
-    for instance in instances:
-        current = state.peek(instance)
-        record = current.issued.get(name) if current is not None else None
-        if record is not None and record.pk is None:
-            record.pk = instance.pk
 
 
 def number_all(field, instances, using, *, deferred: bool | None = None) -> None:
