@@ -66,18 +66,22 @@ ON_DUPLICATE_KEY = {
 # and only a missing one is created, one transaction at a time per guard row: a row lock
 # InnoDB sees, so any cycle is reported at once as a deadlock instead of waiting out
 # innodb_lock_wait_timeout. Parameters: the purpose's parameters, then the key.
-
+#
+# The UPDATE keeps the value it wrote in a user variable, which belongs to this connection
+# alone: reading the row back instead could see another caller's UPDATE once this one
+# committed on its own (autocommit), and hand out that value twice. (LAST_INSERT_ID(expr)
+# would do the same, but it is unsigned: a negative counter would overflow it.)
 MARIADB_UPDATE = {
-    "issue": "UPDATE `docnumbers_counter` SET `value` = "
-    "CASE WHEN `value` <= %s THEN `value` + %s END WHERE `key` = %s",
-    "issue_above": "UPDATE `docnumbers_counter` SET `value` = "
-    "CASE WHEN `value` > %s THEN NULL WHEN `value` > %s THEN `value` + %s ELSE %s END "
+    "issue": "UPDATE `docnumbers_counter` SET `value` = (@docnumbers_value := "
+    "CASE WHEN `value` <= %s THEN `value` + %s END) WHERE `key` = %s",
+    "issue_above": "UPDATE `docnumbers_counter` SET `value` = (@docnumbers_value := "
+    "CASE WHEN `value` > %s THEN NULL WHEN `value` > %s THEN `value` + %s ELSE %s END) "
     "WHERE `key` = %s",
-    "issue_wrapping": "UPDATE `docnumbers_counter` SET `value` = "
-    "CASE WHEN `value` >= %s THEN %s ELSE `value` + %s END WHERE `key` = %s",
+    "issue_wrapping": "UPDATE `docnumbers_counter` SET `value` = (@docnumbers_value := "
+    "CASE WHEN `value` >= %s THEN %s ELSE `value` + %s END) WHERE `key` = %s",
 }
-#: After the UPDATE, in the same transaction: the row it moved.
-MARIADB_COUNTER_BY_KEY = "SELECT `id`, `value` FROM `docnumbers_counter` WHERE `key` = %s"
+#: After the UPDATE: the row's id (it never changes) and the value this UPDATE wrote.
+MARIADB_COUNTER_BY_KEY = "SELECT `id`, @docnumbers_value FROM `docnumbers_counter` WHERE `key` = %s"
 #: Guard rows (created by migration 0007): creating a key locks the row of its bucket.
 MARIADB_GUARD_BUCKETS = 1024
 MARIADB_LOCK_GUARD = "SELECT `id` FROM `docnumbers_creationguard` WHERE `id` = %s FOR UPDATE"
