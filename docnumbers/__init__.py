@@ -14,6 +14,7 @@ from .exceptions import (
     NumberCollision,
     NumberFrozen,
     SeriesMismatch,
+    StaleDocument,
     TemplateError,
 )
 from .fields import AutoSequenceField
@@ -36,6 +37,7 @@ __all__ = [
     "Reset",
     "Sequence",
     "SeriesMismatch",
+    "StaleDocument",
     "TemplateError",
     "delete",
     "get_last_value",

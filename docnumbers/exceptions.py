@@ -48,6 +48,12 @@ class NumberFrozen(DocnumbersError, ValueError):
         self.problems = problems or []
 
 
+class StaleDocument(NumberFrozen):
+    """A save was refused because the document's number, text or counter changed in the
+    database since the instance was loaded (a renumber, or another transaction's save);
+    load it again and repeat the change."""
+
+
 class CounterOverflow(DocnumbersError, OverflowError):
     """A counter or an explicit number would leave the 64-bit signed range."""
 

@@ -13,9 +13,20 @@ from django.apps import apps as global_apps
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import class_prepared, post_save, pre_save
+from django.db.models.signals import class_prepared, post_init, post_save, pre_save
 
-from . import checks, columns, formatting, late, numbering, registry, triggers
+from . import (
+    _compat,
+    checks,
+    columns,
+    formatting,
+    frozen,
+    late,
+    numbering,
+    registry,
+    tracking,
+    triggers,
+)
 from .formatting import Format
 
 DISPLAY_MAX_LENGTH = 2 * formatting.MAX_TEMPLATE_LENGTH + 28
@@ -115,7 +126,7 @@ class NumberConstraint(models.UniqueConstraint):
 
     def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
         field = model._meta.get_field(self.sequence_field)
-        problems = numbering.frozen_problems(field, instance, using)
+        problems = frozen.frozen_problems(field, instance, using)
         errors = {name: message for name, message in problems if name not in (exclude or ())}
         if errors:
             raise ValidationError(errors)
@@ -233,6 +244,19 @@ class AutoSequenceField(models.BigIntegerField):
     def check(self, **kwargs):
         return [*super().check(**kwargs), *checks.check_field(self)]
 
+    def validate(self, value, model_instance):
+        """``full_clean()``: a plain field without constraint of its own refuses a changed number.
+
+        Other fields validate their lifecycle in their ``NumberConstraint``.
+        """
+        super().validate(value, model_instance)
+        if self.unique_with or self.format_code is not None:
+            return
+        using = numbering.database_of(model_instance)
+        problems = frozen.frozen_problems(self, model_instance, using)
+        if problems:
+            raise ValidationError([message for _, message in problems])
+
     def pre_save(self, instance, add):
         # On PostgreSQL an INSERT may take a plain field's number itself: an expression.
         expression = numbering.ensure_number(self, instance, inserting=add)
@@ -255,8 +279,10 @@ def _prepare_model(sender, **kwargs):
             _add_companions(field, sender)
             _add_constraints(field, sender)
     if sequence_fields(sender):
+        post_init.connect(_loaded, sender=sender, weak=False)
         pre_save.connect(_before_save, sender=sender, weak=False)
         post_save.connect(_after_save, sender=sender, weak=False)
+        _compat.guard_updates(sender, _expected, frozen.raise_stale)
 
 
 def _add_companions(field, cls):
@@ -310,10 +336,10 @@ def _before_save(sender, instance, using, raw, update_fields=None, **kwargs):
         return
     for field in sequence_fields(sender):
         numbering.settle(field, instance, using)
-        numbering.refuse_frozen_changes(field, instance, using, update_fields)
+        frozen.refuse_frozen_changes(field, instance, using, update_fields)
 
 
-def _after_save(sender, instance, created, using, raw, **kwargs):
+def _after_save(sender, instance, created, using, raw, update_fields=None, **kwargs):
     """post_save: the row holds its numbers; late ones are queued for COMMIT."""
     if raw:
         return
@@ -322,6 +348,38 @@ def _after_save(sender, instance, created, using, raw, **kwargs):
         numbering.saved(field, instance, using)
     if created and any(field.late for field in fields):
         late.queue([instance], using)
+    # What the row holds now is what a later save compares with.
+    only = None
+    if update_fields is not None:
+        meta = sender._meta
+        only = {meta.get_field(name).attname for name in update_fields}
+    tracking.remember(instance, tracked_attnames(sender), only)
+
+
+def _loaded(sender, instance, **kwargs):
+    """post_init: what the instance holds now (a row's values, or a new object's)."""
+    tracking.remember(instance, tracked_attnames(sender))
+
+
+def _expected(instance, table_model) -> dict:
+    return frozen.expected(instance, table_model, sequence_fields(type(instance)))
+
+
+#: model -> the attnames ``tracking`` snapshots for its numbered fields.
+_tracked: dict = {}
+
+
+def tracked_attnames(model) -> tuple[str, ...]:
+    """Every attname a numbered field of ``model`` issues or depends on."""
+    found = _tracked.get(model)
+    if found is None:
+        names = []
+        for field in sequence_fields(model):
+            names += [n for n in frozen.watched(field) if n not in names]
+        found = tuple(names)
+        if model._meta.apps is global_apps and global_apps.ready:
+            _tracked[model] = found
+    return found
 
 
 #: model -> its AutoSequenceFields (read on every save; fields never change once ready).

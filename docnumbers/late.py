@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from django.db import connections
 
-from . import allocation, registry, sql, state, triggers
+from . import allocation, registry, sql, state, tracking, triggers
 
 
 def applies(using: str) -> bool:
@@ -122,6 +122,8 @@ def load(instance) -> None:
             row[field.attname], None, None, text, pk=instance.pk
         )
         del waiting[field.name]
+        # The row holds them: a later save compares with what COMMIT wrote.
+        tracking.update(instance, {c: row[c] for c in columns if c in instance.__dict__})
 
 
 def install_backstops(connection) -> None:

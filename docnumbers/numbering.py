@@ -16,11 +16,10 @@ from django.db import connections, router
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
 
 from . import allocation, collisions, formatting, late, state, triggers
 from .conf import setting
-from .exceptions import NumberFrozen, SeriesMismatch
+from .exceptions import SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
 from .sql import FORMAT_VERSION
 
@@ -228,8 +227,11 @@ def ensure_number(field, instance, inserting: bool = False):
     that takes the number inside that INSERT; it is returned, and the INSERT
     returns the number (``saved`` records it).
     """
+    values = instance.__dict__
+    if field.attname not in values and not instance._state.adding:
+        return None  # deferred: the stored row keeps its number (and text)
     # Not through the descriptor: a late field's would try to load a COMMIT's number.
-    value = instance.__dict__.get(field.attname)
+    value = values.get(field.attname)
     current = state.of(instance)
     if value is not None:
         record = current.issued.get(field.name)
@@ -328,9 +330,9 @@ def _is_copy(field, instance, using) -> bool:
     """
     if not instance._state.adding:
         return True
-    if field.format_code is None or getattr(instance, field.attname) is None:
+    if field.format_code is None or instance.__dict__.get(field.attname) is None:
         return False
-    text = getattr(instance, field.display_name)
+    text = instance.__dict__.get(field.display_name)
     if text is None:
         return False
     scope = {f.attname: getattr(instance, f.attname) for f in _static_parts(field)[1]}
@@ -341,7 +343,7 @@ def _is_copy(field, instance, using) -> bool:
 def _forget(field, instance, current, copy=False) -> None:
     """Clear a number (and its text and counter) that ``instance`` does not own."""
     record = current.issued.pop(field.name, None) if current is not None else None
-    value = getattr(instance, field.attname)
+    value = instance.__dict__.get(field.attname)
     if copy or (record is not None and value == record.number):
         setattr(instance, field.attname, None)
     if field.late:
@@ -497,135 +499,3 @@ def _record(field, group: Group, new, counter_id, using) -> None:
                 text = prefix + render_number(number, fmt.padding) + suffix
                 values[display] = text
         state.of(instance).issued[name] = state.Issued(number, mark, key, text, taken=taken)
-
-
-# -- what an issued number depends on is frozen ---------------------------------------------
-
-RENUMBER_HINT = gettext_lazy("To move the document to another sequence, use docnumbers.renumber().")
-
-
-def dependencies(field) -> list:
-    """The model fields an issued number depends on: scope, series, date."""
-    meta = field.model._meta
-    names = [*field.unique_with]
-    if field.format_code is not None:
-        names += [n for n in (field.series_field, field.date_field) if n]
-    return [meta.get_field(name) for name in names]
-
-
-def refuse_frozen_changes(field, instance, using, update_fields=None) -> None:
-    """Raise NumberFrozen when this save would change what the issued number depends on."""
-    problems = frozen_problems(field, instance, using, update_fields)
-    if problems:
-        text = " ".join(message for _, message in problems)
-        raise NumberFrozen(f"{field.model._meta.label}.{field.name}: {text}", problems)
-
-
-def frozen_problems(field, instance, using, update_fields=None) -> list[tuple[str, str]]:
-    """(field name, message) for each change the stored row forbids; [] when none.
-
-    Reads the stored row (one query) only for a saved document whose number is
-    issued; during ``renumber`` nothing is refused.
-    """
-    current = state.peek(instance)
-    if instance._state.adding or instance.pk is None or (current and current.renumbering):
-        return []
-    watched = [field, *dependencies(field)]
-    if update_fields is not None:
-        watched = [f for f in watched if f.name in update_fields or f.attname in update_fields]
-    if not watched:
-        return []
-    columns = [f.attname for f in [field, *dependencies(field)]]
-    if field.format_code is not None:
-        columns.append(field.display_name)
-    manager = field.model._base_manager.using(using)
-    row = manager.filter(pk=getattr(instance, field.model._meta.pk.attname)).values(*columns)
-    row = row.first()
-    if row is None or row[field.attname] is None:
-        return []  # not stored yet, or a late number COMMIT has not written
-    label = row.get(field.display_name) or str(row[field.attname])
-    return [
-        problem
-        for changed in watched
-        if (problem := _problem(field, changed, instance, row, label, using)) is not None
-    ]
-
-
-def _problem(field, changed, instance, row, label, using):
-    old, new = row[changed.attname], getattr(instance, changed.attname)
-    if changed is field:
-        if new == old:
-            return None
-        return (
-            field.name,
-            gettext(
-                "%(number)s is this document's number; it cannot be changed or cleared by hand."
-            )
-            % {"number": label}
-            + f" {RENUMBER_HINT}",
-        )
-    if changed.to_python(old) == changed.to_python(new):
-        return None
-    name = changed.verbose_name
-    if changed.name == field.date_field:
-        return _date_problem(field, changed, instance, row, label, using)
-    if changed.name == field.series_field:
-        return (
-            changed.name,
-            gettext(
-                "%(number)s was issued by the series %(old)s; the %(field)s can no longer change."
-            )
-            % {"number": label, "old": describe(changed, old, using), "field": name}
-            + f" {RENUMBER_HINT}",
-        )
-    return (
-        changed.name,
-        gettext(
-            "%(number)s is numbered in the sequence of %(old)s; the %(field)s can no longer change."
-        )
-        % {"number": label, "old": describe(changed, old, using), "field": name}
-        + f" {RENUMBER_HINT}",
-    )
-
-
-def _date_problem(field, changed, instance, row, label, using):
-    """A date may move inside the number's period, as long as its text stays true."""
-    series_id = None
-    if field.series_field:
-        series_id = row[field.model._meta.get_field(field.series_field).attname]
-    formats = _number_formats(using)
-    if series_id is not None:
-        series = formats.get(pk=series_id)
-    else:
-        series = formats.default_series(field.format_code, field.format_defaults)
-    fmt = series.as_format()
-    old_day = local_date(changed.to_python(row[changed.attname]))
-    new_day = local_date(changed.to_python(getattr(instance, changed.attname)))
-    if old_day is not None and new_day is not None:
-        same_period = fmt.period(old_day) == fmt.period(new_day)
-        if same_period and fmt.render_parts(old_day) == fmt.render_parts(new_day):
-            return None
-    elif old_day == new_day:
-        return None
-    when = old_day.isoformat() if old_day is not None else gettext("its date")
-    return (
-        changed.name,
-        gettext(
-            "%(number)s is numbered for the period of %(day)s; the %(field)s can only move "
-            "to a day that keeps that number true."
-        )
-        % {"number": label, "day": when, "field": changed.verbose_name}
-        + f" {RENUMBER_HINT}",
-    )
-
-
-def describe(model_field, value, using) -> str:
-    """What a stored value was, for people: a related object's str(), else the value."""
-    if value is None:
-        return gettext("(none)")
-    related = getattr(model_field, "related_model", None)
-    if related is not None:
-        obj = related._base_manager.using(using).filter(pk=value).first()
-        if obj is not None:
-            return str(obj)
-    return str(value)

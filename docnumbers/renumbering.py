@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import router, transaction
 
-from . import numbering, state
+from . import frozen, numbering, state
 from .exceptions import DocnumbersError
 from .fields import sequence_fields
 from .keys import SequenceKey, scope_from_values, sequence_label
@@ -75,7 +75,7 @@ def _scope(field, instance, using, stored=False) -> str:
     else:
         values = [getattr(instance, f.attname) for f in scope_fields]
     parts = [
-        f"{f.verbose_name} {numbering.describe(f, v, using)}"
+        f"{f.verbose_name} {frozen.describe(f, v, using)}"
         for f, v in zip(scope_fields, values, strict=True)
     ]
     return f" ({', '.join(parts)})"

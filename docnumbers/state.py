@@ -1,7 +1,10 @@
 """What docnumbers remembers on a model instance between its save and its COMMIT.
 
-One object per instance, in ``instance.__dict__`` (so it is copied and pickled
-with the instance, and never becomes a model attribute). ``numbering`` writes
+One object per instance, in ``instance.__dict__`` (so it is pickled with the
+instance, and never becomes a model attribute). It knows which instance it
+belongs to: a copy (``copy.copy`` shares the object, ``deepcopy`` and pickling
+duplicate it) gets its own copy on first use, so a copy's save never changes
+what the original knows. ``numbering`` writes
 it, ``late`` reads the prepared entries and records what COMMIT will fill in.
 
 A number taken in a transaction that rolled back is not this document's number
@@ -34,6 +37,13 @@ class Mark:
 
     def _commit(self):
         self.committed = True
+
+    # A Mark stands for one transaction: copies of an instance share it.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
     def status(self) -> str:
         """COMMITTED, LIVE (its transaction is still open) or ROLLED_BACK."""
@@ -92,6 +102,18 @@ class State:
     inserting: dict = dataclasses.field(default_factory=dict)
     #: set by ``renumber``: the next save may change what the number depends on.
     renumbering: bool = False
+    #: ``id()`` of the instance this state belongs to.
+    owner: int = 0
+
+    def fork(self, owner: int) -> State:
+        """A copy of this state for another instance (a copy of the owner)."""
+        return State(
+            issued={name: dataclasses.replace(r) for name, r in self.issued.items()},
+            prepared=list(self.prepared),
+            late=dict(self.late),
+            inserting=dict(self.inserting),
+            owner=owner,
+        )
 
     def is_prepared(self, field) -> bool:
         return any(p.field is field for p in self.prepared)
@@ -103,12 +125,16 @@ class State:
 
 def of(instance) -> State:
     """The State of ``instance``, created on first use."""
-    state = instance.__dict__.get(_ATTRIBUTE)
+    state = peek(instance)
     if state is None:
-        state = instance.__dict__[_ATTRIBUTE] = State()
+        state = instance.__dict__[_ATTRIBUTE] = State(owner=id(instance))
     return state
 
 
 def peek(instance) -> State | None:
     """The State of ``instance`` if it has one, without creating it."""
-    return instance.__dict__.get(_ATTRIBUTE)
+    state = instance.__dict__.get(_ATTRIBUTE)
+    if state is not None and state.owner != id(instance):
+        # Copied from another instance: from now on, this one's own.
+        state = instance.__dict__[_ATTRIBUTE] = state.fork(id(instance))
+    return state

@@ -103,7 +103,7 @@ def test_a_date_that_moves_the_number_to_another_period_is_refused():
     """INV-2026-0001 must not end up on a 2027 invoice (#11): the save is refused."""
     inv = invoice(D(2026, 3, 14))
     inv.issued_on = D(2027, 1, 1)
-    with pytest.raises(NumberFrozen, match="INV-2026-0001 is numbered for the period of 2026"):
+    with pytest.raises(NumberFrozen, match="INV-2026-0001 is numbered in the period 2026"):
         inv.save()
     inv.refresh_from_db()
     assert (inv.issued_on, inv.invoice_number_display) == (D(2026, 3, 14), "INV-2026-0001")

@@ -130,3 +130,22 @@ class SimpleChild(SimpleModel):
     """A multi-table child of a plain field's model: the parent's INSERT numbers it."""
 
     note = models.CharField(max_length=100, blank=True)
+
+
+class NumberedDocument(models.Model):
+    """An abstract base that declares the numbered field: its concrete children number."""
+
+    issued_on = models.DateField()
+    number = AutoSequenceField(
+        format=Format("receipt", prefix="R-{YYYY}-", padding=3, reset="yearly"),
+        date_field="issued_on",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Receipt(NumberedDocument):
+    """Numbered through its abstract base."""
+
+    payer = models.CharField(max_length=50, blank=True)

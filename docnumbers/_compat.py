@@ -1,0 +1,42 @@
+"""The Django internals docnumbers cannot do without, each wrapped here once, with why.
+
+Each has a test that runs on every supported Django version (tests/test_compat.py).
+"""
+
+from __future__ import annotations
+
+import functools
+
+
+def guard_updates(model, expected, refused) -> None:
+    """Make the UPDATE of ``model``'s saves conditional on ``expected(instance, table_model)``.
+
+    Why no public way: ``Model.save()`` builds its UPDATE in ``Model._do_update``
+    with a ``WHERE`` on the primary key only, and offers no hook to add a
+    condition. A stale instance would then silently put back a number that was
+    renumbered meanwhile (issue 18). Wrapping ``_do_update`` for the models that
+    carry a numbered field (as django-concurrency does for its version field)
+    adds the loaded values to that ``WHERE``: compare-and-set in the same
+    statement, no extra query. ``expected`` returns the filters (attname ->
+    value) or {} for none; when the UPDATE then matches no row although the row
+    exists, ``refused(instance)`` raises. Only the first positional argument
+    (``base_qs``) is read, so the signature changes of later Django versions
+    (``returning_fields`` in 6.0) pass through.
+    """
+    original = model._do_update
+    if getattr(original, "_docnumbers_guard", False):
+        return  # inherited from a parent that has it already
+
+    @functools.wraps(original)
+    def _do_update(self, base_qs, *args, **kwargs):
+        conditions = expected(self, base_qs.model)
+        if not conditions:
+            return original(self, base_qs, *args, **kwargs)
+        updated = original(self, base_qs.filter(**conditions), *args, **kwargs)
+        pk_val = args[1] if len(args) > 1 else kwargs["pk_val"]
+        if not updated and base_qs.filter(pk=pk_val).exists():
+            refused(self)
+        return updated
+
+    _do_update._docnumbers_guard = True
+    model._do_update = _do_update
