@@ -148,9 +148,7 @@ def test_fye_of_the_fiscal_year_starting_in_9999_is_refused_by_name():
     day = dt.date(9999, 6, 1)
     with pytest.raises(TemplateError) as info:
         formatting.render("F{FYE}-", "", 4, day, 1, first_month=4)
-    assert "9999-06-01" in str(info.value) and "9999" in str(info.value).replace(
-        "9999-06-01", ""
-    )
+    assert "9999-06-01" in str(info.value) and "9999" in str(info.value).replace("9999-06-01", "")
     # The fiscal year that ends in 9999 renders; so does {FY} of the last one.
     assert formatting.render("F{FYE}-", "", 4, dt.date(9999, 3, 31), 1, first_month=4) == (
         "F9999-0001"
