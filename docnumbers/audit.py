@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import Max, Min
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -679,9 +679,16 @@ def _explain(reports: list[SequenceReport], using: str) -> None:
         report.gaps, report.explained = open_, explained
 
 
-def explain_url(counter_id: int, gap: Gap) -> str | None:
+def explain_url(counter_id: int, gap: Gap, using: str = DEFAULT_DB_ALIAS) -> str | None:
     """The admin page that explains ``gap``, counter and numbers filled in (None without
-    the admin)."""
+    the admin).
+
+    None too when the counter is on a database the admin does not read (``using``
+    is not the one the router gives counters and gap explanations): there the same
+    id is another sequence's counter, and the link would explain the wrong one.
+    """
+    if using != router.db_for_read(Counter) or using != router.db_for_write(GapExplanation):
+        return None
     try:
         add = reverse("admin:docnumbers_gapexplanation_add")
     except NoReverseMatch:

@@ -21,6 +21,7 @@ from tests.testapp.models import (
     CustomerDocument,
     Invoice,
     NegativeStartModel,
+    PerNameModel,
     Order,
     Quote,
     SimpleModel,
@@ -236,6 +237,7 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised():
     CustomerDocument.objects.create(
         customer=Customer.objects.create(name=evil), issued_on=dt.date(2026, 1, 1)
     )
+    PerNameModel.objects.create(name=evil)  # its scope names the counter: the part
     NumberFormat.objects.create(code="quote", name="@SUM(1+1)", prefix="Q-")
     for _ in range(3):
         Quote.objects.create()
@@ -255,7 +257,7 @@ def test_csv_cells_that_would_run_as_formulas_are_neutralised():
     texts = [cell for i, cell in cells if i not in numeric]
     assert not [cell for cell in texts if cell.startswith(FORMULA_STARTS)]
     joined = "\n".join(texts)
-    assert f"'{evil}" in joined or f"'{evil}" in out  # kept, readable, inert
+    assert f"'{evil}" in texts  # kept, readable, inert
     assert "'@SUM(1+1)" in joined
     assert "voided: =1+1" in joined  # inside a cell, not at its start: harmless
     # Numbers stay numbers: -2 is a number a spreadsheet sums, not a formula.
