@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from . import allocation, labels, registry
-from .exceptions import AuditInputError
+from .exceptions import AuditInputError, TemplateError
 from .fields import AutoSequenceField, sequence_fields
 from .formatting import Reset, period_contains
 from .issued import field_of, rows_of
@@ -631,20 +631,34 @@ class _Pass:
                 series_of[series_id] = formats.filter(pk=series_id).first()
             chosen = series_of[series_id]
             day = local_date(row[-1]) if self.date_field else None
-            if chosen is None or (day is None and chosen.reset != Reset.NEVER):
+            period = _period_of(chosen, day)
+            if period is None:
                 lost.append(number)
                 continue
             key = SequenceKey(
                 sequence=self.sequence,
                 series=chosen.pk,
                 scope=scope_from_values(scope_fields, scope_values),
-                period=chosen.as_format().period(day) if day is not None else "",
+                period=period,
             )
             entry = groups.setdefault(key, [0, number, number, chosen.pk, []])
             entry[0] += 1
             entry[1], entry[2] = min(entry[1], number), max(entry[2], number)
             entry[4].append(pk)
         return groups, lost
+
+
+def _period_of(series, day) -> str | None:
+    """The period ``series`` gives ``day``; None when it cannot be known (no series, no
+    date for a format that resets, a fiscal year outside the calendar)."""
+    if series is None or (day is None and series.reset != Reset.NEVER):
+        return None
+    if day is None:
+        return ""
+    try:
+        return series.as_format().period(day)
+    except TemplateError:
+        return None
 
 
 def _describe(report: SequenceReport, counter) -> None:

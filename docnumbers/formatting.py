@@ -19,7 +19,7 @@ from collections.abc import Callable
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import TemplateError
+from .exceptions import DateOutOfRange, TemplateError
 
 __all__ = ["Format", "Reset", "TemplateError", "parse", "parse_period", "period_key", "render"]
 
@@ -61,13 +61,13 @@ def _fy_end(day: dt.date, first_month: int) -> int:
 
 
 def _calendar_year(year: int, day: dt.date, first_month: int) -> str:
-    """``year`` in four digits, or TemplateError when it is outside the calendar (1-9999).
+    """``year`` in four digits; DateOutOfRange (a TemplateError) outside the calendar (1-9999).
 
     Only a fiscal year can be: the one starting in year 0 (January-March of year 1,
     April start) or ending in 10000 (April-December 9999).
     """
     if not dt.MINYEAR <= year <= dt.MAXYEAR:
-        raise TemplateError(
+        raise DateOutOfRange(
             gettext(
                 "The date %(day)s falls in the fiscal year %(start)d/%(end)d (first month "
                 "%(month)d), which does not fit in the calendar from %(min)s to %(max)s: "

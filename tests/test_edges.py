@@ -21,8 +21,8 @@ from tests.testapp.models import (
     CustomerDocument,
     Invoice,
     NegativeStartModel,
-    PerNameModel,
     Order,
+    PerNameModel,
     Quote,
     SimpleModel,
     Ticket,
@@ -185,6 +185,28 @@ def test_a_document_whose_fiscal_year_ends_after_9999_is_refused_when_numbered()
     assert Invoice.objects.create(issued_on=dt.date(9999, 3, 1)).invoice_number_display == (
         "INV-9999-0001"
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "prefix, reset, old, new",
+    [
+        ("INV-{FY}-", "fiscal", dt.date(2026, 6, 1), dt.date(1, 2, 1)),  # fiscal year 0
+        ("INV-{YYYY}-{FYE}-", "yearly", dt.date(9999, 2, 1), dt.date(9999, 6, 1)),  # FYE 10000
+    ],
+)
+def test_moving_a_document_out_of_the_calendar_is_a_validation_error(prefix, reset, old, new):
+    fmt = fiscal_invoices(prefix)
+    fmt.reset = reset
+    fmt.save()
+    doc = Invoice.objects.create(issued_on=old)
+    doc.issued_on = new
+    with pytest.raises(ValidationError) as info:
+        doc.full_clean()
+    assert new.isoformat() in str(info.value)
+    with pytest.raises(TemplateError):
+        doc.save()
+    assert Invoice.objects.get().issued_on == old
 
 
 @pytest.mark.django_db
