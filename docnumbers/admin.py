@@ -15,12 +15,11 @@ from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import allocation, audit, collisions, formatting, issued, labels, registry
+from . import allocation, audit, clock, collisions, formatting, issued, labels, registry
 from .allocation import MAX_VALUE
 from .exceptions import AuditInputError, CounterMoveRefused
 from .fields import AutoSequenceField, sequence_fields
@@ -132,7 +131,11 @@ def start_period(request, series, form, resets) -> str:
     history message, or '' after adding the refusal to ``form``."""
     data = form.cleaned_data
     field = form.sequence_fields[data["sequence"]]
-    period = series.as_format().period(data["day"]) if resets else ""
+    try:
+        period = series.as_format().period(data["day"]) if resets else ""
+    except formatting.TemplateError as exc:  # a fiscal year before year 1
+        form.add_error("day", exc.message)
+        return ""
     scope = ()
     if field.unique_with:
         targets = [field.model._meta.get_field(name) for name in field.unique_with]
@@ -191,7 +194,7 @@ def record_skipped(counter_id, first, last, reason, user, using) -> None:
 
 def day_of_period(period: str) -> dt.date:
     """A day inside the period named by ``period`` (today for '' and unknown texts)."""
-    return formatting.parse_period(period) or timezone.localdate()
+    return formatting.parse_period(period) or clock.today()
 
 
 class OneMessagePerFieldMixin:
@@ -310,7 +313,7 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
         try:
             fmt = obj.as_format()
             fmt.validate()
-            text = upcoming_numbers(fmt, timezone.localdate(), obj, count=1)[0]
+            text = upcoming_numbers(fmt, clock.today(), obj, count=1)[0]
         except formatting.TemplateError:
             text = "?"
         return format_html('<span class="docnumbers-number">{}</span>', text)
@@ -363,12 +366,12 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
             reset=data.get("reset", ""),
             fiscal_year_start_month=_int(data.get("fiscal_year_start_month"), 0),
         )
-        days = {"today": timezone.localdate()}
+        days = {"today": clock.today()}
         try:
             days["day"] = dt.date.fromisoformat(request.GET.get("day", ""))
         except ValueError:
             errors.setdefault("day", []).append(gettext("Enter a valid date."))
-        previews = self._previews(fmt, days, obj)
+        previews = self._previews(fmt, days, obj, errors)
         shown = [text for preview in previews.values() for text in preview["numbers"]]
         issued = collisions.issued_documents(fmt.code, shown) if shown else {}
         warning = ""
@@ -388,24 +391,30 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
         )
 
     @staticmethod
-    def _previews(fmt, days, obj) -> dict:
-        """``{label: {date, period, numbers}}`` for each day; {} when the format is invalid."""
+    def _previews(fmt, days, obj, errors) -> dict:
+        """``{label: {date, period, numbers}}`` for each day; {} when the format is invalid.
+
+        A day the format cannot number (its fiscal year leaves the calendar) is an
+        error of that day in ``errors``.
+        """
         try:
             fmt.validate()
         except formatting.TemplateError:
             return {}  # the form's errors already say why
-        return {
-            label: {
-                "date": day.isoformat(),
-                "period": fmt.period(day),
-                "numbers": upcoming_numbers(fmt, day, obj),
-            }
-            for label, day in days.items()
-        }
+        previews = {}
+        for label, day in days.items():
+            try:
+                numbers = upcoming_numbers(fmt, day, obj)
+            except formatting.TemplateError as exc:
+                errors.setdefault(label, []).append(exc.message)
+                continue
+            period = fmt.period(day)
+            previews[label] = {"date": day.isoformat(), "period": period, "numbers": numbers}
+        return previews
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         info = self.opts.app_label, self.opts.model_name
-        today = timezone.localdate()
+        today = clock.today()
         context["preview_config"] = {
             "url": reverse("%s:%s_%s_preview" % ((self.admin_site.name,) + info)),
             "object_id": obj.pk if obj is not None else None,
@@ -786,7 +795,7 @@ class CounterChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("when, who"), ordering="changed_at")
     def when(self, obj):
         who = obj.changed_by_name or (obj.changed_by.get_username() if obj.changed_by else "-")
-        stamp = timezone.localtime(obj.changed_at).strftime("%Y-%m-%d %H:%M")
+        stamp = clock.localtime(obj.changed_at).strftime("%Y-%m-%d %H:%M")
         return format_html(
             '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
             stamp,
@@ -847,7 +856,7 @@ class GapExplanationAdmin(admin.ModelAdmin):
     @admin.display(description=_("recorded"), ordering="created_at")
     def recorded(self, obj):
         who = obj.created_by_name or (obj.created_by.get_username() if obj.created_by else "-")
-        stamp = timezone.localtime(obj.created_at).strftime("%Y-%m-%d")
+        stamp = clock.localtime(obj.created_at).strftime("%Y-%m-%d")
         return format_html(
             '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
             stamp,

@@ -16,14 +16,14 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import Max, Min
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from . import allocation, labels, registry
-from .exceptions import AuditInputError
+from .exceptions import AuditInputError, TemplateError
 from .fields import AutoSequenceField, sequence_fields
 from .formatting import Reset, period_contains
 from .issued import field_of, rows_of
@@ -631,20 +631,34 @@ class _Pass:
                 series_of[series_id] = formats.filter(pk=series_id).first()
             chosen = series_of[series_id]
             day = local_date(row[-1]) if self.date_field else None
-            if chosen is None or (day is None and chosen.reset != Reset.NEVER):
+            period = _period_of(chosen, day)
+            if period is None:
                 lost.append(number)
                 continue
             key = SequenceKey(
                 sequence=self.sequence,
                 series=chosen.pk,
                 scope=scope_from_values(scope_fields, scope_values),
-                period=chosen.as_format().period(day) if day is not None else "",
+                period=period,
             )
             entry = groups.setdefault(key, [0, number, number, chosen.pk, []])
             entry[0] += 1
             entry[1], entry[2] = min(entry[1], number), max(entry[2], number)
             entry[4].append(pk)
         return groups, lost
+
+
+def _period_of(series, day) -> str | None:
+    """The period ``series`` gives ``day``; None when it cannot be known (no series, no
+    date for a format that resets, a fiscal year outside the calendar)."""
+    if series is None or (day is None and series.reset != Reset.NEVER):
+        return None
+    if day is None:
+        return ""
+    try:
+        return series.as_format().period(day)
+    except TemplateError:
+        return None
 
 
 def _describe(report: SequenceReport, counter) -> None:
@@ -679,9 +693,16 @@ def _explain(reports: list[SequenceReport], using: str) -> None:
         report.gaps, report.explained = open_, explained
 
 
-def explain_url(counter_id: int, gap: Gap) -> str | None:
+def explain_url(counter_id: int, gap: Gap, using: str = DEFAULT_DB_ALIAS) -> str | None:
     """The admin page that explains ``gap``, counter and numbers filled in (None without
-    the admin)."""
+    the admin).
+
+    None too when the counter is on a database the admin does not read (``using``
+    is not the one the router gives counters and gap explanations): there the same
+    id is another sequence's counter, and the link would explain the wrong one.
+    """
+    if using != router.db_for_read(Counter) or using != router.db_for_write(GapExplanation):
+        return None
     try:
         add = reverse("admin:docnumbers_gapexplanation_add")
     except NoReverseMatch:

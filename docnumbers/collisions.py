@@ -25,10 +25,9 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import router
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext
 
-from . import formatting, registry
+from . import clock, formatting, registry
 from .exceptions import NumberCollision
 from .keys import (
     SequenceKey,
@@ -183,14 +182,17 @@ def _targets(number_format, fmt, fields, using) -> list[Target]:
         .distinct()
         .order_by("sequence", "scope", "period")
     )
-    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    today = clock.today()
     targets: dict = {}
     for sequence, scope, period in rows:
         scope_pairs = tuple(parse_scope(scope).items())
         days = formatting.period_days(period)
         for day in days or [today]:
-            new_period = fmt.period(day)
-            ident = (sequence, scope, new_period, fmt.render_parts(day))
+            try:
+                new_period = fmt.period(day)
+                ident = (sequence, scope, new_period, fmt.render_parts(day))
+            except formatting.TemplateError:
+                continue  # a fiscal year leaving the calendar: nothing is issued that day
             if ident in targets:
                 continue
             if not days:

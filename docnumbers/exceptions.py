@@ -1,5 +1,6 @@
 """Every exception docnumbers raises, in one place."""
 
+from django.core.exceptions import ValidationError
 from django.db.utils import IntegrityError, OperationalError
 
 
@@ -19,6 +20,22 @@ class TemplateError(DocnumbersError, ValueError):
         super().__init__(message)
         self.message = message
         self.code = code
+
+
+class DateOutOfRange(TemplateError, ValidationError):
+    """A document's date falls in a fiscal year that leaves the calendar (it starts
+    before year 1 or ends after 9999), so its period or a token cannot be written.
+
+    A TemplateError, and a ValidationError too, so that ``full_clean()``, forms and
+    the admin show the message wherever a check meets such a date.
+    """
+
+    def __init__(self, message: str, code: str = "date_range"):
+        TemplateError.__init__(self, message, code)
+        ValidationError.__init__(self, message, code=code)
+
+    def __str__(self):
+        return self.message
 
 
 class CounterLocked(OperationalError):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import TemplateError
+from .exceptions import DateOutOfRange, TemplateError
 
 __all__ = ["Format", "Reset", "TemplateError", "parse", "parse_period", "period_key", "render"]
 
@@ -60,6 +60,32 @@ def _fy_end(day: dt.date, first_month: int) -> int:
     return fiscal_year(day, first_month) + (0 if first_month == 1 else 1)
 
 
+def _calendar_year(year: int, day: dt.date, first_month: int) -> str:
+    """``year`` in four digits; DateOutOfRange (a TemplateError) outside the calendar (1-9999).
+
+    Only a fiscal year can be: the one starting in year 0 (January-March of year 1,
+    April start) or ending in 10000 (April-December 9999).
+    """
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise DateOutOfRange(
+            gettext(
+                "The date %(day)s falls in the fiscal year %(start)d/%(end)d (first month "
+                "%(month)d), which does not fit in the calendar from %(min)s to %(max)s: "
+                "no document dated %(day)s can be numbered with this format."
+            )
+            % {
+                "day": day.isoformat(),
+                "start": fiscal_year(day, first_month),
+                "end": _fy_end(day, first_month),
+                "month": first_month,
+                "min": dt.date.min.isoformat(),
+                "max": dt.date.max.isoformat(),
+            },
+            "date_range",
+        )
+    return f"{year:04d}"
+
+
 # token -> (renderer, description). Every renderer returns a fixed-width text.
 TOKENS: dict[str, tuple[Callable[[dt.date, int], str], object]] = {
     "YYYY": (lambda d, fm: f"{d.year:04d}", _("year, four digits (2026)")),
@@ -67,11 +93,11 @@ TOKENS: dict[str, tuple[Callable[[dt.date, int], str], object]] = {
     "MM": (lambda d, fm: f"{d.month:02d}", _("month, two digits (01-12)")),
     "DD": (lambda d, fm: f"{d.day:02d}", _("day of the month, two digits (01-31)")),
     "FY": (
-        lambda d, fm: f"{fiscal_year(d, fm):04d}",
+        lambda d, fm: _calendar_year(fiscal_year(d, fm), d, fm),
         _("fiscal year, four digits: the year it starts in (2026 for April 2026 - March 2027)"),
     ),
     "FYE": (
-        lambda d, fm: f"{_fy_end(d, fm):04d}",
+        lambda d, fm: _calendar_year(_fy_end(d, fm), d, fm),
         _("fiscal year, four digits: the year it ends in (2027 for April 2026 - March 2027)"),
     ),
 }
@@ -340,7 +366,10 @@ def period_key(day: dt.date, reset: str, first_month: int = 1) -> str:
     if reset == Reset.DAILY:
         return day.isoformat()
     if reset == Reset.FISCAL:
-        return f"FY{fiscal_year(day, first_month):04d}-{first_month:02d}"
+        # The key names the period's first day, which must exist (not year 0).
+        return (
+            f"FY{_calendar_year(fiscal_year(day, first_month), day, first_month)}-{first_month:02d}"
+        )
     raise TemplateError(
         gettext("Unknown reset period %(value)s.") % {"value": repr(reset)}, "reset"
     )
@@ -381,7 +410,8 @@ def period_days(period: str) -> list[dt.date]:
 
     A day in each month is enough to meet every period of another reset that
     overlaps it, and every text a month or year token renders. [] for '' and
-    texts ``period_key`` never makes.
+    texts ``period_key`` never makes. A period that runs past 31 December 9999
+    (the fiscal year starting in 9999) stops there.
     """
     read = _read_period(period)
     if read is None:
@@ -390,7 +420,10 @@ def period_days(period: str) -> list[dt.date]:
     days = [first]
     for offset in range(1, months):
         month = first.month - 1 + offset
-        days.append(dt.date(first.year + month // 12, month % 12 + 1, 1))
+        year = first.year + month // 12
+        if year > dt.MAXYEAR:
+            break  # a fiscal year that starts in 9999: its months up to December
+        days.append(dt.date(year, month % 12 + 1, 1))
     return days
 
 

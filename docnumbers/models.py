@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from . import collisions, formatting, keys, labels, registry
+from . import clock, collisions, formatting, keys, labels, registry
 from .columns import ExactCharField
 from .exceptions import FormatMissing
 
@@ -144,10 +144,8 @@ class NumberFormat(models.Model):
 
     def example(self, day=None, number: int = 1) -> str:
         """The text number ``number`` would get on ``day`` (today by default)."""
-        from django.utils import timezone
-
         try:
-            return self.as_format().render(day or timezone.localdate(), number)
+            return self.as_format().render(day or clock.today(), number)
         except formatting.TemplateError:
             return "?"
 

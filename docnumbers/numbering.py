@@ -15,9 +15,8 @@ import time
 from django.db import connections, router
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
-from django.utils import timezone
 
-from . import allocation, collisions, formatting, late, state, triggers
+from . import allocation, clock, collisions, formatting, late, state, triggers
 from .conf import setting
 from .exceptions import SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
@@ -32,17 +31,14 @@ def _number_formats(using):
 
 
 def local_date(value) -> dt.date | None:
-    """The date of ``value`` in ``settings.TIME_ZONE`` (aware datetimes converted, dates kept)."""
-    if isinstance(value, dt.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value, timezone.get_default_timezone())
-        return value.date()
-    return value
+    """The date of ``value`` in ``settings.TIME_ZONE`` (aware datetimes converted, dates
+    kept; with ``USE_TZ = False`` a naive datetime is local time already)."""
+    return clock.local_date(value)
 
 
 def today() -> dt.date:
-    """Today in ``settings.TIME_ZONE``, whatever time zone is activated."""
-    return timezone.localdate(timezone=timezone.get_default_timezone())
+    """Today in ``settings.TIME_ZONE``, whatever time zone is activated, USE_TZ on or off."""
+    return clock.today()
 
 
 def document_day(field, instance) -> dt.date:

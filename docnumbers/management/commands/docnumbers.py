@@ -12,10 +12,11 @@ import argparse
 import csv
 import io
 import json
+import shlex
 import shutil
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from docnumbers import audit as audit_mod
@@ -115,6 +116,13 @@ class Command(BaseCommand):
             )
 
     def handle(self, *args, action, **options):
+        database = options.get("database", DEFAULT_DB_ALIAS)
+        if database not in connections:  # call_command(database=...) skips argparse
+            raise CommandError(
+                gettext("Unknown database %(database)s; the databases are %(names)s.")
+                % {"database": repr(database), "names": ", ".join(connections)},
+                returncode=2,
+            )
         progress = Progress(
             self.stderr,
             action,
@@ -161,7 +169,7 @@ class Command(BaseCommand):
         day = audit_mod.parse_date(since) if since else None
         reports = audit_mod.audit(fields, since=day, using=database, progress=progress)
         progress.close()
-        self.stdout.write(RENDERERS[format](reports), ending="")
+        self.stdout.write(RENDERERS[format](reports, database=database), ending="")
         problems = audit_problems(reports, fail_on_gaps=fail_on_gaps)
         if problems:
             raise CommandError(
@@ -329,12 +337,12 @@ def _blank(value):
     return "-" if value is None else str(value)
 
 
-def render_table(reports) -> str:
+def render_table(reports, database: str = DEFAULT_DB_ALIAS) -> str:
     """A summary table, then the findings of each sequence that has some, then totals."""
     out = io.StringIO()
     out.write(_summary_table(reports))
     for r in reports:
-        lines = _findings(r)
+        lines = _findings(r, database)
         if lines:
             heading = gettext("%(sequence)s [%(part)s] key %(key)s") % {
                 "sequence": r.label,
@@ -391,7 +399,7 @@ def _summary_table(reports) -> str:
     return "".join(lines)
 
 
-def _findings(r) -> list[str]:
+def _findings(r, database: str = DEFAULT_DB_ALIAS) -> list[str]:
     """The lines under one sequence: gaps, explained gaps, duplicates, a counter behind."""
     lines = []
     if r.gaps:
@@ -405,9 +413,12 @@ def _findings(r) -> list[str]:
         lines.append(text)
     if r.gaps and r.counter_id is not None and not r.unattributed:
         for g in r.gaps[:TABLE_GAPS]:
-            url = audit_mod.explain_url(r.counter_id, g)
-            if url:
-                lines.append(gettext("explain %(gap)s: %(url)s") % {"gap": g.text, "url": url})
+            # The admin reads its own database: elsewhere, the command that names this one.
+            how = audit_mod.explain_url(r.counter_id, g, database)
+            if how is None and database != DEFAULT_DB_ALIAS:
+                how = explain_command(r, g, database)
+            if how:
+                lines.append(gettext("explain %(gap)s: %(url)s") % {"gap": g.text, "url": how})
     for g in r.explained:
         lines.append(
             gettext("explained gap %(gap)s: %(kind)s: %(reason)s")
@@ -433,6 +444,16 @@ def _findings(r) -> list[str]:
     return lines
 
 
+def explain_command(r, gap, database: str) -> str:
+    """``manage.py docnumbers explain ... --database other``: what records why ``gap`` of
+    the report ``r`` is missing, on ``database``."""
+    words = ["manage.py", "docnumbers", "explain", r.label, "--number", str(gap.first)]
+    if gap.last != gap.first:
+        words += ["--to", str(gap.last)]
+    words += ["--key", r.key, "--database", database]
+    return " ".join(shlex.quote(word) for word in words) + " --reason '...'"
+
+
 CSV_COLUMNS = [
     "sequence",
     "key",
@@ -446,18 +467,37 @@ CSV_COLUMNS = [
 ]
 
 
-def render_csv(reports) -> str:
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula, made inert with a leading
+    ``'`` as OWASP advises (``-2+3+cmd|...`` -> ``'-2+3+cmd|...``). Numbers are written
+    as numbers: ``-5`` in a number column is a value, not a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def render_csv(reports, database: str = DEFAULT_DB_ALIAS) -> str:
     """One line per finding: a summary line per sequence, then gap, explained_gap,
-    duplicate, counter_behind lines."""
+    duplicate, counter_behind lines.
+
+    Every text cell is quoted (a separator inside one cannot split it) and made
+    inert when it would start a formula (series names, scope values, reasons are
+    typed by people); number cells are bare numbers.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(CSV_COLUMNS)
     for r in reports:
         base = [r.label, r.key or "", r.part]
         value = "" if r.counter_value is None else r.counter_value
 
         def row(finding, first, last, count, detail="", base=base, value=value):
-            writer.writerow(base + [finding, _csv(first), _csv(last), _csv(count), value, detail])
+            cells = base + [finding, _csv(first), _csv(last), _csv(count), value, detail]
+            writer.writerow([spreadsheet_safe(cell) for cell in cells])
 
         row("summary", r.first, r.last, r.issued, r.status)
         for g in r.gaps:
@@ -483,7 +523,7 @@ def _csv(value):
     return "" if value is None else value
 
 
-def render_json(reports) -> str:
+def render_json(reports, database: str = DEFAULT_DB_ALIAS) -> str:
     data = {
         "sequences": [r.as_dict() for r in reports],
         "problems": audit_problems(reports) or None,
