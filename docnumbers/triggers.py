@@ -31,7 +31,7 @@ from django.db.migrations.operations.base import Operation
 SEPARATOR = "\x1f"
 
 #: Bump when the SQL a trigger is rendered with changes: the check then asks for a migration.
-VERSION = 3
+VERSION = 4
 
 
 class PendingField(models.TextField):
@@ -90,6 +90,7 @@ _INSTALL = """-- docnumbers late numbering, version {version}: {label}
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 LANGUAGE plpgsql AS $docnumbers$
 DECLARE
+    payload text;
     parts text[];
     counter_id bigint;
     issued bigint;
@@ -112,13 +113,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- Deleted (or numbered) since its INSERT: take no number.
-    PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND {pending} IS NOT NULL;
-    IF NOT FOUND THEN
+    -- What the row holds now: a save before COMMIT may have moved its key (a new
+    -- date, scope or series). Deleted (or numbered) since its INSERT: take no number.
+    SELECT {pending} INTO payload FROM {table} WHERE {pk} = NEW.{pk};
+    IF payload IS NULL THEN
         RETURN NULL;
     END IF;
     -- key, scope, period, series id, padding, prefix, suffix, format version
-    parts := string_to_array(NEW.{pending}, E'\\x1f');
+    parts := string_to_array(payload, E'\\x1f');
     -- A series kept between saves: refuse it if a NumberFormat changed meanwhile.
     IF parts[8] <> '' AND parts[8]::bigint IS DISTINCT FROM
             (SELECT value FROM docnumbers_formatversion WHERE id = 1) THEN
