@@ -196,7 +196,9 @@ def test_a_late_models_table_and_column_move_with_its_trigger_both_ways(tmp_path
     finally:
         harness.destroy()
     second, _ = migration(renamed, "0002_")
-    assert "AlterModelTable latebill" in second and "AlterField latebill.number" in second
+    moves_table = full["vendor"] != "mysql"  # see tests/shapes/models.py
+    assert ("AlterModelTable latebill" in second) is moves_table
+    assert "AlterField latebill.number" in second
     assert second[-1] == "InstallLateNumbering latebill"
     assert [full["late_state"]["late"], renamed["late_state"]["late"]] == [
         "L-2026-0001",
