@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from django.db import DataError, IntegrityError, OperationalError, connections, router, transaction
 from django.db.models import BigIntegerField, ProtectedError
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression
 
 from . import registry, sql
 from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
@@ -177,6 +177,22 @@ _in_insert: dict = {}
 _NUMBER = BigIntegerField()
 
 
+class NextValue(Expression):
+    """``docnumbers_next_value(...)`` in an INSERT: the number of a plain field.
+
+    Not a RawSQL: that one resolves every column of the model's parents whose name
+    appears in its text ("number" is in "docnumbers_next_value"), a join that the
+    INSERT of a multi-table child refuses (FieldError). It reads no column. (#18)
+    """
+
+    def __init__(self, params):
+        super().__init__(output_field=_NUMBER)
+        self.params = list(params)
+
+    def as_sql(self, compiler, connection):
+        return sql.NEXT_VALUE_IN_INSERT, self.params
+
+
 def in_insert(key: SequenceKey, start_at: int, using: str):
     """The next value of ``key`` as an expression for the INSERT that stores it, or None.
 
@@ -200,7 +216,7 @@ def in_insert(key: SequenceKey, start_at: int, using: str):
     check_int("start_at", start_at)
     check_range("The counter", start_at, key)
     params = [key.text, shorten(key.sequence), key.scope_text, start_at]
-    return RawSQL(sql.NEXT_VALUE_IN_INSERT, params, output_field=_NUMBER)
+    return NextValue(params)
 
 
 def forget_functions() -> None:

@@ -144,7 +144,7 @@ def install_backstops(connection) -> None:
             meta = field.model._meta
             if not field.late or meta.db_table not in tables:
                 continue
-            name = f"docnumbers_require_{field.column}"[:63]
+            name = triggers.backstop_name(field)
             if triggers.trigger_name(field) in static:
                 # The field's static trigger refuses an unnumbered row itself.
                 cursor.execute(sql.DROP_TRIGGER.format(name=name, table=meta.db_table))

@@ -284,9 +284,15 @@ def settle(field, instance, using) -> None:
     current.inserting.pop(field.name, None)  # an INSERT that failed took nothing
     current.prepared = [p for p in current.prepared if p.field is not field]
     mark = current.late.get(field.name)
-    if mark is not None and mark.status() == state.ROLLED_BACK:
-        del current.late[field.name]
-        _never_stored(instance)
+    if mark is not None:
+        status = mark.status()
+        if status == state.ROLLED_BACK:
+            del current.late[field.name]
+            _never_stored(instance)
+        elif status == state.LIVE and not instance._state.adding and triggers.is_current(field):
+            # Saved again before COMMIT: the trigger numbers the row from the pending
+            # value the row holds at COMMIT, so write the one of its key now. (#18)
+            number_all(field, [instance], using)
     record = current.issued.get(field.name)
     if record is None:
         return
@@ -344,6 +350,8 @@ def _forget(field, instance, current, copy=False) -> None:
         setattr(instance, field.attname, None)
     if field.late:
         instance.__dict__[triggers.pending_name(field)] = None
+        if current is not None:  # a copy waits for no COMMIT of its original's number
+            current.late.pop(field.name, None)
     if field.format_code is not None:
         setattr(instance, field.display_name, None)
         setattr(instance, f"{field.counter_name}_id", None)
@@ -451,9 +459,13 @@ def _prepare_late(field, key, group: Group, using) -> None:
             padding = fmt.padding if fmt is not None else 0
             value = triggers.payload(key, series_id, padding, prefix, suffix, version)
             if value is not None:
+                instance.__dict__[pending] = value
+                if field.name in current.late:
+                    # Prepared again before COMMIT (``settle``): the row was inserted
+                    # in the transaction of the first mark, which stays its own.
+                    continue
                 if mark is None:
                     mark = state.Mark(using)
-                instance.__dict__[pending] = value
                 current.late[field.name] = mark
                 continue
         prepared = state.Prepared(field, key, series_id)

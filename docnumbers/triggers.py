@@ -21,9 +21,10 @@ its table, in place of ``late.install_backstops``.
 
 from __future__ import annotations
 
-import hashlib
+import re
 
 from django.db import models, router
+from django.db.backends.utils import truncate_name
 from django.db.migrations.operations.base import Operation
 
 #: Separates the parts of a pending value. JSON (the scope) escapes it, and
@@ -31,7 +32,7 @@ from django.db.migrations.operations.base import Operation
 SEPARATOR = "\x1f"
 
 #: Bump when the SQL a trigger is rendered with changes: the check then asks for a migration.
-VERSION = 3
+VERSION = 4
 
 
 class PendingField(models.TextField):
@@ -48,15 +49,24 @@ def pending_name(field) -> str:
     return f"{field.name}_pending"
 
 
-def _short(text: str, limit: int = 63) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[: limit - 9]}_{hashlib.sha1(text.encode()).hexdigest()[:8]}"
+#: PostgreSQL's longest identifier (``connection.ops.max_name_length()`` there). The
+#: SQL is PostgreSQL's whatever database makemigrations runs with, so it is fixed.
+MAX_NAME_LENGTH = 63
+
+
+def identifier(text: str) -> str:
+    """``text`` as PostgreSQL keeps it: cut to its longest name with a hash, as Django does."""
+    return truncate_name(text, MAX_NAME_LENGTH)
 
 
 def trigger_name(field) -> str:
     """The trigger's (and its function's) name: one per table and number column."""
-    return _short(f"docnumbers_late_{field.model._meta.db_table}_{field.column}")
+    return identifier(f"docnumbers_late_{field.model._meta.db_table}_{field.column}")
+
+
+def backstop_name(field) -> str:
+    """The fallback trigger that refuses an unnumbered row (``late.install_backstops``)."""
+    return identifier(f"docnumbers_require_{field.column}")
 
 
 def payload(key, series_id, padding=0, prefix="", suffix="", version=None) -> str | None:
@@ -90,6 +100,7 @@ _INSTALL = """-- docnumbers late numbering, version {version}: {label}
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 LANGUAGE plpgsql AS $docnumbers$
 DECLARE
+    payload text;
     parts text[];
     counter_id bigint;
     issued bigint;
@@ -112,13 +123,14 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    -- Deleted (or numbered) since its INSERT: take no number.
-    PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND {pending} IS NOT NULL;
-    IF NOT FOUND THEN
+    -- What the row holds now: a save before COMMIT may have moved its key (a new
+    -- date, scope or series). Deleted (or numbered) since its INSERT: take no number.
+    SELECT {pending} INTO payload FROM {table} WHERE {pk} = NEW.{pk};
+    IF payload IS NULL THEN
         RETURN NULL;
     END IF;
     -- key, scope, period, series id, padding, prefix, suffix, format version
-    parts := string_to_array(NEW.{pending}, E'\\x1f');
+    parts := string_to_array(payload, E'\\x1f');
     -- A series kept between saves: refuse it if a NumberFormat changed meanwhile.
     IF parts[8] <> '' AND parts[8]::bigint IS DISTINCT FROM
             (SELECT value FROM docnumbers_formatversion WHERE id = 1) THEN
@@ -194,7 +206,7 @@ def render(field) -> tuple[str, str]:
         table_text=_literal(meta.db_table),
         number_text=_literal(field.column),
         start_at=int(field.start_at),
-        backstop=_quote(_short("docnumbers_require_" + field.column)),
+        backstop=_quote(backstop_name(field)),
         write=write,
     )
     uninstall = (
@@ -208,18 +220,21 @@ class InstallLateNumbering(Operation):
     """Install (PostgreSQL) the static COMMIT trigger of a late field, its SQL frozen here.
 
     ``sql`` installs it; ``reverse_sql`` restores what was there before (the
-    previous version's SQL, or the removal). Other backends take late numbers at
-    save time, and the operation does nothing there.
+    previous version's SQL, or the removal). ``drop_sql``, run before ``sql``,
+    removes the previous trigger when the table or column moved (its name
+    follows them). Other backends take late numbers at save time, and the
+    operation does nothing there.
     """
 
     reduces_to_sql = True
     reversible = True
 
-    def __init__(self, model_name, field_name, sql, reverse_sql):
+    def __init__(self, model_name, field_name, sql, reverse_sql, drop_sql=""):
         self.model_name = model_name
         self.field_name = field_name
         self.sql = sql
         self.reverse_sql = reverse_sql
+        self.drop_sql = drop_sql
 
     def deconstruct(self):
         kwargs = {
@@ -228,6 +243,8 @@ class InstallLateNumbering(Operation):
             "sql": self.sql,
             "reverse_sql": self.reverse_sql,
         }
+        if self.drop_sql:
+            kwargs["drop_sql"] = self.drop_sql
         return self.__class__.__name__, [], kwargs
 
     def state_forwards(self, app_label, state):
@@ -243,7 +260,7 @@ class InstallLateNumbering(Operation):
         schema_editor.execute(sql, params=None)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self._run(app_label, schema_editor, to_state, self.sql)
+        self._run(app_label, schema_editor, to_state, self.drop_sql + self.sql)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         self._run(app_label, schema_editor, from_state, self.reverse_sql)
@@ -269,20 +286,30 @@ def frozen_sql() -> dict[tuple[str, str, str], str]:
     global _frozen
     if _frozen is None:
         from django.db.migrations.loader import MigrationLoader
+        from django.db.migrations.operations import RenameField, RenameModel
 
         loader = MigrationLoader(None, ignore_no_migrations=True, load=True)
-        found = {}
+        found, seen = {}, set()
         for leaf in loader.graph.leaf_nodes():
             for node in loader.graph.forwards_plan(leaf):
+                if node in seen:
+                    continue
+                seen.add(node)
                 migration = loader.graph.nodes[node]
+                app = migration.app_label
                 for operation in migration.operations:
                     if isinstance(operation, InstallLateNumbering):
-                        ident = (
-                            migration.app_label,
-                            operation.model_name.lower(),
-                            operation.field_name,
-                        )
+                        ident = (app, operation.model_name.lower(), operation.field_name)
                         found[ident] = operation
+                    elif isinstance(operation, RenameModel):
+                        # The trigger installed under the old name is the model's still.
+                        old, new = operation.old_name_lower, operation.new_name_lower
+                        for ident in [i for i in found if i[:2] == (app, old)]:
+                            found[(app, new, ident[2])] = found.pop(ident)
+                    elif isinstance(operation, RenameField):
+                        ident = (app, operation.model_name_lower, operation.old_name)
+                        if ident in found:
+                            found[(app, ident[1], operation.new_name)] = found.pop(ident)
         _frozen = {ident: op.sql for ident, op in found.items()}
     return _frozen
 
@@ -311,15 +338,54 @@ def is_current(field) -> bool:
     return current
 
 
+#: Where an installed trigger is: its name, table and number column (in ``render``'s SQL).
+_INSTALLED = re.compile(
+    r'CREATE CONSTRAINT TRIGGER (?P<name>"(?:[^"]|"")+") AFTER INSERT ON (?P<table>"(?:[^"]|"")+")'
+    r'.*?WHEN \(NEW\.(?P<number>"(?:[^"]|"")+") IS NULL\)',
+    re.DOTALL,
+)
+#: The end of the function in ``render``'s SQL: the trigger's own statements follow.
+_FUNCTION_END = "$docnumbers$;\n"
+
+
 def migration_operation(field):
-    """The operation a migration needs for ``field`` now (reversing to what it had)."""
+    """The operation a migration needs for ``field`` now (reversing to what it had).
+
+    The operation comes after the model's own changes in its migration (or in a
+    later one). When the table or the number column moved, the previous trigger
+    is on the moved table under its old name: it is dropped first, and the
+    reverse puts it back on the table as it is then (its function names the old
+    table and columns, true again once the model's changes are reversed). (#18)
+    """
     install, uninstall = render(field)
     previous = frozen_sql().get(_ident(field))
+    if previous is None:
+        return InstallLateNumbering(
+            model_name=field.model._meta.model_name,
+            field_name=field.name,
+            sql=install,
+            reverse_sql=uninstall,
+        )
+    drop_sql, reverse_sql = "", previous
+    now, before = _INSTALLED.search(install), _INSTALLED.search(previous)
+    if before is not None and before.group("table", "number") != now.group("table", "number"):
+        table, number = now.group("table", "number")
+        drop_sql = (
+            f"DROP TRIGGER IF EXISTS {before['name']} ON {table};\n"
+            f"DROP FUNCTION IF EXISTS {before['name']}();\n"
+        )
+        function, _, statements = previous.rpartition(_FUNCTION_END)
+        statements = statements.replace(f" ON {before['table']}", f" ON {table}")
+        statements = statements.replace(
+            f"WHEN (NEW.{before['number']} IS NULL)", f"WHEN (NEW.{number} IS NULL)"
+        )
+        reverse_sql = uninstall + function + _FUNCTION_END + statements
     return InstallLateNumbering(
         model_name=field.model._meta.model_name,
         field_name=field.name,
         sql=install,
-        reverse_sql=previous if previous is not None else uninstall,
+        reverse_sql=reverse_sql,
+        drop_sql=drop_sql,
     )
 
 

@@ -184,6 +184,40 @@ def test_makemigrations_writes_a_late_fields_trigger_and_a_new_one_when_it_chang
     assert changed["late"] == "L-2027-0010"
 
 
+def test_a_late_models_table_and_column_move_with_its_trigger_both_ways(tmp_path):
+    """A late model's db_table and db_column changed, then unapplied: saves work (#18)."""
+    harness = Harness(tmp_path)
+    try:
+        full = ok(harness.run("full", "create_db", "makemigrations", "migrate", "late_state"))
+        renamed = ok(
+            harness.run("renamed", "makemigrations", "operations", "migrate", "late_state")
+        )
+        back = ok(harness.run("full", "migrate_back", "late_state"))
+    finally:
+        harness.destroy()
+    second, _ = migration(renamed, "0002_")
+    moves_table = full["vendor"] != "mysql"  # see tests/shapes/models.py
+    assert ("AlterModelTable latebill" in second) is moves_table
+    assert "AlterField latebill.number" in second
+    assert second[-1] == "InstallLateNumbering latebill"
+    assert [full["late_state"]["late"], renamed["late_state"]["late"]] == [
+        "L-2026-0001",
+        "L-2026-0002",
+    ]
+    assert back["late_state"]["late"] == "L-2026-0003"
+    if full["vendor"] != "postgresql":
+        assert renamed["late_state"]["triggers"] is None
+        return
+    # Exactly the trigger (and function) the model needs, whichever way it moved.
+    old = ["shapes_latebill", "docnumbers_late_shapes_latebill_number"]
+    new = ["shapes_late_bills", "docnumbers_late_shapes_late_bills_bill_number"]
+    assert full["late_state"]["triggers"] == [old]
+    assert renamed["late_state"]["triggers"] == [new]
+    assert renamed["late_state"]["functions"] == [new[1]]
+    assert back["late_state"]["triggers"] == [old]
+    assert back["late_state"]["functions"] == [old[1]]
+
+
 # -- Adding numbers to tables that already have rows (the adoption path) -------------------
 
 

@@ -232,6 +232,34 @@ def late_trigger():
     return result
 
 
+def migrate_back():
+    """Unapply every migration of the shapes app after its first."""
+    out = io.StringIO()
+    call_command("migrate", "shapes", "0001", interactive=False, stdout=out, verbosity=1)
+    return out.getvalue()
+
+
+def late_state():
+    """A late bill saved in a transaction, and the late triggers PostgreSQL holds for LateBill."""
+    LateBill = model("LateBill")
+    with transaction.atomic():
+        bill = LateBill.objects.create(issued_on=day("2026-04-01"))
+    result = {"late": LateBill.objects.get(pk=bill.pk).number_display, "triggers": None}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE NOT t.tgisinternal AND c.relname LIKE 'shapes%%' ORDER BY 1, 2"
+            )
+            result["triggers"] = [list(row) for row in cursor.fetchall()]
+            cursor.execute(
+                "SELECT proname FROM pg_proc WHERE proname LIKE 'docnumbers_late_shapes%%'"
+                " ORDER BY 1"
+            )
+            result["functions"] = [name for (name,) in cursor.fetchall()]
+    return result
+
+
 def insert_before():
     """Documents of a project that does not number them yet, the dates across two years."""
     Branch = model("Branch")
@@ -316,6 +344,8 @@ ACTIONS = {
         fill_changed,
         insert_before,
         check_after,
+        migrate_back,
+        late_state,
         check_clean,
         destroy,
     )

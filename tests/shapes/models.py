@@ -7,13 +7,15 @@
 - ``changed``: the same, changed the way projects change them later: a column
   added to a formatted model (a table rebuild on SQLite), a field added to a
   ``unique_with``, another ``start_at`` (on a late field too).
+- ``renamed``: ``full`` with the late model's table and number column renamed
+  (``db_table``, ``db_column``), as a project moves them later (#18).
 - ``before``: the documents of an existing project, without numbers.
 - ``after``: the same documents once docnumbers numbers them (the adoption path).
 """
 
 import os
 
-from django.db import models
+from django.db import connection, models
 
 from docnumbers import AutoSequenceField, Format
 
@@ -24,8 +26,9 @@ class Branch(models.Model):
     name = models.CharField(max_length=20)
 
 
-if STAGE in ("full", "changed"):
+if STAGE in ("full", "changed", "renamed"):
     CHANGED = STAGE == "changed"
+    RENAMED = STAGE == "renamed"
 
     class Plain(models.Model):
         number = AutoSequenceField()
@@ -86,7 +89,15 @@ if STAGE in ("full", "changed"):
             late=True,
             # A changed declaration: a new trigger, through the app's next migration.
             start_at=10 if CHANGED else 1,
+            db_column="bill_number" if RENAMED else None,
         )
+
+        # MariaDB cannot drop the unique index that the counter's foreign key uses, and the
+        # constraints are named after the table: there the column alone moves (reported).
+        if RENAMED and connection.vendor != "mysql":
+
+            class Meta:
+                db_table = "shapes_late_bills"
 
 else:
     ADOPTED = STAGE == "after"

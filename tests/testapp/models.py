@@ -149,3 +149,19 @@ class Receipt(NumberedDocument):
     """Numbered through its abstract base."""
 
     payer = models.CharField(max_length=50, blank=True)
+
+
+class Doc(models.Model):
+    """A formatted parent whose multi-table child has a plain number of its own (#18)."""
+
+    issued_on = models.DateField()
+    number = AutoSequenceField(
+        format=Format("doc", prefix="DOC-{YYYY}-", padding=3, reset="yearly"),
+        date_field="issued_on",
+    )
+
+
+class DocChild(Doc):
+    """Numbered twice: the parent's formatted number, and its own plain one."""
+
+    child_number = AutoSequenceField()

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('docnumbers', '0009_next_value_function'),
-        ('testapp', '0007_plain_proxy_and_child'),
+        ('testapp', '0008_doc_and_child'),
     ]
 
     operations = [
