@@ -76,26 +76,37 @@ def number_text(counter, value) -> str:
     return counter.number_format.example(day_of_period(counter.period), value)
 
 
-def last_issued_parts(counter, top=None) -> tuple[str, str]:
-    """``("INV-2026-0009", "(nothing stored above 5)")``: the counter's last value, and
-    what the documents hold when that is less."""
-    start = start_at_for(counter.number_format.code) if counter.number_format else None
+def last_issued_parts(counter, document=None) -> tuple[str, str]:
+    """``("INV-2026-0005", "(counter at 9, nothing stored above 5)")``: the stored text
+    of the highest document numbered from ``counter`` (``issued.highest_document``), and
+    what the counter says when that is less. Never the counter's value rendered again
+    with today's format: the format may have changed since, and that text was never
+    issued. A counter of the function API shows its value: its numbers are stored by
+    the caller."""
     field = issued.field_of(counter)
-    if field is not None:
-        start = field.start_at
-    if start is not None and counter.value < start:
-        return gettext("none yet"), ""
-    text = number_text(counter, counter.value)
-    if field is not None and (top is None or top < counter.value):
-        if top is None:
-            return text, gettext("(nothing stored)")
-        return text, gettext("(nothing stored above %(top)s)") % {"top": top}
+    if field is None:
+        start = start_at_for(counter.number_format.code) if counter.number_format else None
+        if start is not None and counter.value < start:
+            return gettext("none yet"), ""
+        return number_text(counter, counter.value), ""
+    if document is None:
+        if counter.value < field.start_at:
+            return gettext("none yet"), ""
+        return gettext("none yet"), gettext("(counter at %(value)s, nothing stored)") % {
+            "value": counter.value
+        }
+    top, text = document
+    if top < counter.value:
+        return text, gettext("(counter at %(value)s, nothing stored above %(top)s)") % {
+            "value": counter.value,
+            "top": top,
+        }
     return text, ""
 
 
-def last_issued_text(counter, top=None) -> str:
-    """``INV-2026-0009 (nothing stored above 5)``."""
-    return " ".join(part for part in last_issued_parts(counter, top) if part)
+def last_issued_text(counter, document=None) -> str:
+    """``INV-2026-0005 (counter at 9, nothing stored above 5)``."""
+    return " ".join(part for part in last_issued_parts(counter, document) if part)
 
 
 def sequence_rows(series, user) -> list[dict]:
@@ -111,16 +122,16 @@ def sequence_rows(series, user) -> list[dict]:
         "docnumbers.set_next_value"
     )
     for counter in counters[:200]:
-        top = issued.highest_issued(counter)
+        document = issued.highest_document(counter)
         rows.append(
             {
                 "counter": counter,
                 "period": labels.period_label(counter.period) or "-",
                 "scope": labels.scope_label(counter.sequence, counter.scope, counter._state.db),
                 "document": labels.sequence_label(counter.sequence),
-                "last": last_issued_text(counter, top),
+                "last": last_issued_text(counter, document),
                 "next": number_text(counter, counter.next_value),
-                "highest": top,
+                "highest": document[0] if document else None,
                 "may_move": may_move,
             }
         )
@@ -568,7 +579,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("last issued"), ordering="value")
     def last_issued(self, obj):
-        text, note = last_issued_parts(obj, issued.highest_issued(obj))
+        text, note = last_issued_parts(obj, issued.highest_document(obj))
         if not note:
             return format_html('<span class="docnumbers-number">{}</span>', text)
         return format_html(
@@ -639,11 +650,12 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             form = SetNextValueForm(
                 initial={"next_value": counter.next_value, "seen_value": counter.value}
             )
-        top = issued.highest_issued(counter, using)
+        document = issued.highest_document(counter, using)
+        top = document[0] if document else None
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Set the next number of %(counter)s") % {"counter": counter},
-            "last_issued": last_issued_text(counter, top),
+            "last_issued": last_issued_text(counter, document),
             "back_to_format": request.GET.get("from") == "format",
             "subtitle": None,
             "opts": self.opts,

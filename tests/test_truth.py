@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from docnumbers import NumberCollision
 from docnumbers.audit import audit
-from docnumbers.models import NumberFormat
+from docnumbers.models import Counter, NumberFormat
 from tests.testapp.models import Customer, CustomerDocument, Invoice, Quote
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +145,36 @@ def test_texts_repeated_across_the_scopes_of_one_field_are_not_shared():
     for customer in (acme, globex):
         CustomerDocument.objects.create(customer=customer, issued_on=timezone.localdate())
     assert run_audit()[0] == 0
+
+
+# -- Item 11: the admin shows what is stored ---------------------------------------------------
+
+
+def test_last_issued_is_the_stored_text_not_the_counter_rendered_again(admin_client):
+    invoices(3)
+    fmt = NumberFormat.objects.get(code="invoice")
+    fmt.prefix = "CN-{YYYY}-"  # a harmless change: the next invoice is CN-YYYY-0004
+    fmt.full_clean()
+    fmt.save()
+    counters = admin_client.get(reverse("admin:docnumbers_counter_changelist")).content.decode()
+    assert f"INV-{YEAR}-0003" in counters  # last issued, as stored
+    assert f"CN-{YEAR}-0003" not in counters  # never issued
+    assert f"CN-{YEAR}-0004" in counters  # the next number, with today's settings
+    page = admin_client.get(reverse("admin:docnumbers_numberformat_change", args=[fmt.pk]))
+    (row,) = page.context["sequences"]
+    assert (row["last"], row["next"], row["highest"]) == (f"INV-{YEAR}-0003", f"CN-{YEAR}-0004", 3)
+    counter = Counter.objects.get()
+    set_next = admin_client.get(
+        reverse("admin:docnumbers_counter_set_next_value", args=[counter.pk])
+    )
+    assert set_next.context["last_issued"] == f"INV-{YEAR}-0003"
+
+
+def test_a_counter_with_nothing_stored_shows_none_yet(admin_client):
+    (doc,) = invoices(1)
+    counter = doc.invoice_number_counter
+    doc.delete()
+    page = admin_client.get(reverse("admin:docnumbers_counter_change", args=[counter.pk]))
+    text = page.content.decode()
+    assert "none yet" in text and "(counter at 1, nothing stored)" in text
+    assert f"INV-{YEAR}-0001" not in text.replace(f"INV-{YEAR}-0002", "")
