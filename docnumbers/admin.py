@@ -729,6 +729,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
                     user=request.user,
                     expected=form.cleaned_data["seen_value"],
                     check=check,
+                    withdraw_gaps=form.cleaned_data.get("withdraw_gaps", False),
                     using=using,
                 )
                 if change is None:
@@ -754,7 +755,23 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             % {"counter": change.counter, "number": number_text(change.counter, new + 1)},
             messages.SUCCESS,
         )
+        withdrawn = list(change.withdrawn_explanations.order_by("first"))
+        if withdrawn:
+            self.message_user(request, self._withdrawn_message(withdrawn, new), messages.WARNING)
         return True
+
+    @staticmethod
+    def _withdrawn_message(withdrawn, new) -> str:
+        """Which explanations the move withdrew, and which numbers are missing again."""
+        text = gettext("Withdrew the gap explanation(s) of %(spans)s (kept in the history).") % {
+            "spans": ", ".join(e.span for e in withdrawn)
+        }
+        left = [e for e in withdrawn if e.first <= new]
+        if left:
+            text += " " + gettext(
+                "Numbers %(first)s to %(last)s are missing again: explain them anew."
+            ) % {"first": left[0].first, "last": new}
+        return text
 
     @staticmethod
     def _reason_needed(old, new) -> str:
@@ -770,7 +787,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @staticmethod
     def _change_message(change) -> str:
-        return gettext(
+        text = gettext(
             "Set the next value from %(old_next)s to %(new_next)s "
             "(last value %(old)s -> %(new)s). Reason: %(reason)s"
         ) % {
@@ -780,6 +797,12 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             "new": change.new_value,
             "reason": change.reason,
         }
+        withdrawn = [e.span for e in change.withdrawn_explanations.order_by("first")]
+        if withdrawn:
+            text += " " + gettext("Withdrew the gap explanation(s) of %(spans)s.") % {
+                "spans": ", ".join(withdrawn)
+            }
+        return text
 
 
 @admin.register(CounterChange)
@@ -820,6 +843,23 @@ class CounterChoiceField(forms.ModelChoiceField):
         return labels.counter_label(obj, with_sequence=True)
 
 
+class WithdrawnFilter(admin.SimpleListFilter):
+    """Explanations in force (what the audit uses), or withdrawn ones (history)."""
+
+    title = _("in force")
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("In force")), ("no", _("Withdrawn"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(withdrawn_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(withdrawn_at__isnull=False)
+        return queryset
+
+
 class GapExplanationForm(OneMessagePerFieldMixin, forms.ModelForm):
     counter = CounterChoiceField(
         Counter.objects.select_related("number_format"), label=_("Sequence")
@@ -851,10 +891,25 @@ class GapExplanationAdmin(admin.ModelAdmin):
         css = {"all": ["docnumbers/admin.css"]}
 
     form = GapExplanationForm
-    list_display = ["counter", "numbers", "kind", "reason", "recorded"]
-    list_filter = ["kind"]
+    list_display = ["counter", "numbers", "kind", "reason", "recorded", "in_force"]
+    list_filter = ["kind", WithdrawnFilter]
     search_fields = ["counter__key", "reason"]
-    list_select_related = ["counter__number_format", "created_by"]
+    list_select_related = ["counter__number_format", "created_by", "withdrawn_by_change"]
+
+    @admin.display(description=_("in force"))
+    def in_force(self, obj):
+        """Yes, or when and by which counter move it was withdrawn (kept in the history)."""
+        if not obj.withdrawn:
+            return gettext("yes")
+        change = obj.withdrawn_by_change
+        stamp = timezone.localtime(obj.withdrawn_at).strftime("%Y-%m-%d")
+        note = gettext("withdrawn on %(day)s") % {"day": stamp}
+        if change is not None:
+            note += " " + gettext("(counter moved back to next %(next)s: %(reason)s)") % {
+                "next": change.new_value + 1,
+                "reason": change.reason,
+            }
+        return format_html('<span class="docnumbers-note">{}</span>', note)
 
     @admin.display(description=_("recorded"), ordering="created_at")
     def recorded(self, obj):
@@ -873,8 +928,23 @@ class GapExplanationAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
-            return ["counter", "first", "last", "kind", "reason", "created_at", "created_by"]
+            return [
+                "counter",
+                "first",
+                "last",
+                "kind",
+                "reason",
+                "created_at",
+                "created_by",
+                "in_force",
+            ]
         return []
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and "in_force" not in fields:
+            fields = [*fields, "in_force"]
+        return fields
 
     def has_change_permission(self, request, obj=None):
         # The change view shows a recorded explanation read-only.

@@ -418,6 +418,7 @@ def move_counter(
     expected: int | None = None,
     forward_only: bool = False,
     check: Callable | None = None,
+    withdraw_gaps: bool = False,
     using: str | None = None,
 ):
     """Set the last issued value of ``counter`` (a Counter or its id) to ``value``; log it.
@@ -428,9 +429,14 @@ def move_counter(
     may refuse with CounterMoveRefused (the admin refuses to reissue numbers).
     ``forward_only`` leaves a counter already at or above ``value`` alone.
 
+    A move back over numbers a GapExplanation says are missing (skipped on
+    purpose, voided...) would issue them after all and make it untrue: it is
+    refused, unless ``withdraw_gaps``, which withdraws those explanations in the
+    same transaction (kept, linked to the CounterChange, ignored by the audit).
+
     Returns the CounterChange, or None when nothing moved.
     """
-    from .models import CounterChange
+    from .models import CounterChange, GapExplanation
 
     check_int("value", value)
     check_range("The counter", value)
@@ -450,9 +456,15 @@ def move_counter(
             return None
         if check is not None:
             check(locked)
+        explained = []
+        if value < old:
+            covering = GapExplanation.objects.using(using).covering(counter_id, value + 1, old)
+            explained = list(covering.order_by("first", "pk"))
+        if explained and not withdraw_gaps:
+            raise CounterMoveRefused(_explained_message(explained, value), field="withdraw_gaps")
         Counter.objects.using(using).filter(pk=counter_id).update(value=value)
         locked.value = value
-        return CounterChange.objects.using(using).create(
+        change = CounterChange.objects.using(using).create(
             counter=locked,
             old_value=old,
             new_value=value,
@@ -461,3 +473,24 @@ def move_counter(
             changed_by=user,
             changed_by_name=user.get_username() if user is not None else "",
         )
+        if explained:
+            GapExplanation.objects.using(using).filter(pk__in=[e.pk for e in explained]).update(
+                withdrawn_at=change.changed_at, withdrawn_by_change=change
+            )
+        return change
+
+
+def _explained_message(explained, value: int) -> str:
+    """Why a move back is refused: the explanations it would make untrue, named."""
+    from django.utils.translation import gettext
+
+    records = "; ".join(
+        gettext("%(span)s: %(kind)s (%(reason)s)")
+        % {"span": e.span, "kind": e.get_kind_display(), "reason": e.reason}
+        for e in explained
+    )
+    return gettext(
+        "Numbers from %(first)s on would be issued again, but they are explained as "
+        "missing: %(records)s. Withdraw these explanations with this move (they stay in "
+        "the history), or choose a next number above them."
+    ) % {"first": value + 1, "records": records}

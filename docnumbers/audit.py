@@ -674,7 +674,8 @@ def _explain(reports: list[SequenceReport], using: str) -> None:
     if not ids:
         return
     by_counter = defaultdict(list)
-    for explanation in GapExplanation.objects.using(using).filter(counter_id__in=ids):
+    explanations = GapExplanation.objects.using(using).in_force()  # withdrawn ones are history
+    for explanation in explanations.filter(counter_id__in=ids):
         by_counter[explanation.counter_id].append(explanation)
     for report in reports:
         records = sorted(by_counter.get(report.counter_id, ()), key=lambda e: e.first)
@@ -958,6 +959,9 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
     the function API (``next_value``, ``get_next_value``) does not record the
     first value it was given, so only the upper bound applies to it.
 
+    Numbers an explanation in force already covers are refused too: two records
+    would give two reasons for one number.
+
     Shared by explain_gap and the admin's form, so both refuse the same input.
     """
 
@@ -980,7 +984,11 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
                 "%(counter)s has issued up to %(value)s; %(last)s was never issued, "
                 "so it cannot be missing."
             )
-            % {"counter": counter.key, "value": counter.value, "last": last}
+            % {
+                "counter": labels.counter_label(counter, with_sequence=True),
+                "value": counter.value,
+                "last": last,
+            }
         )
     rows = rows_of(counter, using)
     if rows is not None:
@@ -1004,8 +1012,28 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
                     "%(number)s is stored in %(field)s (%(counter)s); "
                     "only missing numbers can be explained."
                 )
-                % {"number": stored, "field": field_label(field), "counter": counter.key}
+                % {
+                    "number": stored,
+                    "field": field_label(field),
+                    "counter": labels.counter_label(counter, with_sequence=True),
+                }
             )
+    explained = (
+        GapExplanation.objects.using(using).covering(counter, first, last).order_by("first").first()
+    )
+    if explained is not None:
+        raise AuditInputError(
+            gettext(
+                "%(span)s of %(counter)s is already explained (%(kind)s: %(reason)s); "
+                "one explanation per number: explain only the numbers outside it."
+            )
+            % {
+                "span": explained.span,
+                "counter": labels.counter_label(counter, with_sequence=True),
+                "kind": explained.get_kind_display(),
+                "reason": explained.reason,
+            }
+        )
 
 
 def _before_start(counter, start: int, first: int) -> str:
@@ -1020,7 +1048,11 @@ def _before_start(counter, start: int, first: int) -> str:
         gettext(
             "%(counter)s starts at %(start)s: %(first)s was never issued, so it cannot be missing."
         )
-        % {"counter": counter.key, "start": start, "first": first}
+        % {
+            "counter": labels.counter_label(counter, with_sequence=True),
+            "start": start,
+            "first": first,
+        }
         + f" {issued}"
     )
 

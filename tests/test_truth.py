@@ -11,9 +11,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from docnumbers import NumberCollision
-from docnumbers.audit import audit
-from docnumbers.models import Counter, NumberFormat
+from docnumbers import NumberCollision, allocation
+from docnumbers.audit import audit, explain_gap
+from docnumbers.exceptions import AuditInputError, CounterMoveRefused
+from docnumbers.models import Counter, CounterChange, GapExplanation, NumberFormat
 from tests.testapp.models import Customer, CustomerDocument, Invoice, Quote
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +179,85 @@ def test_a_counter_with_nothing_stored_shows_none_yet(admin_client):
     text = page.content.decode()
     assert "none yet" in text and "(counter at 1, nothing stored)" in text
     assert f"INV-{YEAR}-0001" not in text.replace(f"INV-{YEAR}-0002", "")
+
+
+# -- Item 11: gap explanations stay true ----------------------------------------------------
+
+
+def set_next(client, counter, next_value, seen, reason="", **extra):
+    url = reverse("admin:docnumbers_counter_set_next_value", args=[counter.pk])
+    data = {"next_value": next_value, "seen_value": seen, "reason": reason, **extra}
+    return client.post(url, data)
+
+
+@pytest.fixture
+def skipped(admin_client):
+    """Five invoices, then a move to 10 that records 6-9 as skipped on purpose."""
+    invoices(5)
+    counter = Counter.objects.get()
+    assert set_next(admin_client, counter, 10, 5, "Paper invoices 6-9").status_code == 302
+    return Counter.objects.get()
+
+
+def test_moving_back_over_skipped_numbers_is_refused_naming_the_explanation(admin_client, skipped):
+    response = set_next(admin_client, skipped, 6, 9, "The skip was a mistake")
+    assert response.status_code == 200
+    (message,) = response.context["form"].errors["withdraw_gaps"]
+    assert "6–9: Skipped on purpose (Paper invoices 6-9)" in message
+    assert Counter.objects.get().value == 9
+    assert CounterChange.objects.count() == 1
+    (gap,) = GapExplanation.objects.all()
+    assert not gap.withdrawn
+    # Not from code either.
+    with pytest.raises(CounterMoveRefused):
+        allocation.move_counter(skipped, 5, reason="x", source="code")
+    assert Counter.objects.get().value == 9
+
+
+def test_the_same_move_withdraws_the_explanation_and_keeps_it(admin_client, skipped):
+    response = set_next(admin_client, skipped, 6, 9, "The skip was a mistake", withdraw_gaps="on")
+    assert response.status_code == 302
+    assert Counter.objects.get().value == 5
+    (gap,) = GapExplanation.objects.all()  # kept, not deleted
+    change = CounterChange.objects.latest("pk")
+    assert gap.withdrawn and gap.withdrawn_by_change == change
+    assert (change.old_value, change.new_value) == (9, 5)
+    assert Invoice.objects.create(issued_on=timezone.localdate()).invoice_number == 6
+    (report,) = audit()
+    assert report.status == "ok" and report.explained == [] and report.gaps == []
+    listing = admin_client.get(reverse("admin:docnumbers_gapexplanation_changelist"))
+    assert "withdrawn on" in listing.content.decode()
+    assert "The skip was a mistake" in listing.content.decode()
+    in_force = admin_client.get(
+        reverse("admin:docnumbers_gapexplanation_changelist"), {"in_force": "yes"}
+    )
+    assert "Paper invoices 6-9" not in in_force.content.decode()
+
+
+def test_a_partial_move_back_says_which_numbers_are_missing_again(admin_client, skipped):
+    response = set_next(admin_client, skipped, 8, 9, "8 and 9 are needed", withdraw_gaps="on")
+    assert response.status_code == 302
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Numbers 6 to 7 are missing again" in page
+    (report,) = audit()
+    assert [(g.first, g.last) for g in report.gaps] == [(6, 7)]
+    # They can be explained again: the withdrawn record no longer covers them.
+    explain_gap(Counter.objects.get(), 6, 7, kind="skipped", reason="Paper invoices 6-7")
+    (report,) = audit()
+    assert report.gaps == [] and [(g.first, g.last) for g in report.explained] == [(6, 7)]
+
+
+def test_overlapping_explanations_are_refused(admin_client, skipped):
+    with pytest.raises(AuditInputError) as info:
+        explain_gap(skipped, 8, 9, kind="voided", reason="again")
+    assert "6–9" in str(info.value) and "already explained" in str(info.value)
+    # The sequence is named as the admin names it, not by its internal key (#22).
+    assert "Invoice: invoice number · invoice" in str(info.value)
+    assert "invoice_number#" not in str(info.value)
+    response = admin_client.post(
+        reverse("admin:docnumbers_gapexplanation_add"),
+        {"counter": skipped.pk, "first": 9, "last": 9, "kind": "voided", "reason": "again"},
+    )
+    assert response.status_code == 200
+    assert "already explained" in response.content.decode()
+    assert GapExplanation.objects.count() == 1
