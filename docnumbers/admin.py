@@ -701,21 +701,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
         """Move the counter through ``allocation.move_counter``; refusals become form errors."""
         new = form.cleaned_data["next_value"] - 1
         reason = form.cleaned_data["reason"].strip()
-
-        def check(locked):
-            lowest = self._lowest_next(locked, issued.highest_issued(locked, using))
-            if new + 1 < lowest:
-                raise CounterMoveRefused(
-                    gettext(
-                        "%(value)s would issue a number that already exists; "
-                        "the next value must be at least %(lowest)s."
-                    )
-                    % {"value": new + 1, "lowest": lowest},
-                    field="next_value",
-                )
-            if not reason:
-                raise CounterMoveRefused(self._reason_needed(locked.value, new), field="reason")
-
+        check = self._move_check(new, reason, using)
         if new == counter.value and form.cleaned_data["seen_value"] == counter.value:
             form.add_error("next_value", gettext("This is already the next value."))
             return False
@@ -759,6 +745,25 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
         if withdrawn:
             self.message_user(request, self._withdrawn_message(withdrawn, new), messages.WARNING)
         return True
+
+    def _move_check(self, new, reason, using):
+        """``move_counter``'s check: no number issued again, a reason for every move."""
+
+        def check(locked):
+            lowest = self._lowest_next(locked, issued.highest_issued(locked, using))
+            if new + 1 < lowest:
+                raise CounterMoveRefused(
+                    gettext(
+                        "%(value)s would issue a number that already exists; "
+                        "the next value must be at least %(lowest)s."
+                    )
+                    % {"value": new + 1, "lowest": lowest},
+                    field="next_value",
+                )
+            if not reason:
+                raise CounterMoveRefused(self._reason_needed(locked.value, new), field="reason")
+
+        return check
 
     @staticmethod
     def _withdrawn_message(withdrawn, new) -> str:

@@ -429,14 +429,12 @@ def move_counter(
     may refuse with CounterMoveRefused (the admin refuses to reissue numbers).
     ``forward_only`` leaves a counter already at or above ``value`` alone.
 
-    A move back over numbers a GapExplanation says are missing (skipped on
-    purpose, voided...) would issue them after all and make it untrue: it is
-    refused, unless ``withdraw_gaps``, which withdraws those explanations in the
-    same transaction (kept, linked to the CounterChange, ignored by the audit).
+    A move back over numbers a GapExplanation covers is refused, unless
+    ``withdraw_gaps``: the same transaction then marks them withdrawn (kept).
 
     Returns the CounterChange, or None when nothing moved.
     """
-    from .models import CounterChange, GapExplanation
+    from .models import CounterChange
 
     check_int("value", value)
     check_range("The counter", value)
@@ -456,12 +454,7 @@ def move_counter(
             return None
         if check is not None:
             check(locked)
-        explained = []
-        if value < old:
-            covering = GapExplanation.objects.using(using).covering(counter_id, value + 1, old)
-            explained = list(covering.order_by("first", "pk"))
-        if explained and not withdraw_gaps:
-            raise CounterMoveRefused(_explained_message(explained, value), field="withdraw_gaps")
+        explained = _explained_numbers(counter_id, value, old, withdraw_gaps, using)
         Counter.objects.using(using).filter(pk=counter_id).update(value=value)
         locked.value = value
         change = CounterChange.objects.using(using).create(
@@ -473,11 +466,31 @@ def move_counter(
             changed_by=user,
             changed_by_name=user.get_username() if user is not None else "",
         )
-        if explained:
-            GapExplanation.objects.using(using).filter(pk__in=[e.pk for e in explained]).update(
-                withdrawn_at=change.changed_at, withdrawn_by_change=change
-            )
+        _withdraw(explained, change, using)
         return change
+
+
+def _explained_numbers(counter_id, value: int, old: int, withdraw: bool, using) -> list:
+    """The explanations in force that a move from ``old`` back to ``value`` makes untrue;
+    CounterMoveRefused if there are some and ``withdraw`` is not given."""
+    from .models import GapExplanation
+
+    if value >= old:
+        return []
+    covering = GapExplanation.objects.using(using).covering(counter_id, value + 1, old)
+    explained = list(covering.order_by("first", "pk"))
+    if explained and not withdraw:
+        raise CounterMoveRefused(_explained_message(explained, value), field="withdraw_gaps")
+    return explained
+
+
+def _withdraw(explained: list, change, using) -> None:
+    """Mark ``explained`` withdrawn by ``change``: kept for the history, out of the audit."""
+    if explained:
+        rows = type(explained[0])._base_manager.using(using)
+        rows.filter(pk__in=[e.pk for e in explained]).update(
+            withdrawn_at=change.changed_at, withdrawn_by_change=change
+        )
 
 
 def _explained_message(explained, value: int) -> str:

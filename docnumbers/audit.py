@@ -729,6 +729,11 @@ def _shared_texts(fields, reports: list[SequenceReport], using: str) -> list[Seq
         shared = [row[0] for row in cursor.fetchmany(SHARED_TEXTS_SHOWN)]
     if not shared:
         return []
+    return _mark_shared(shared, everywhere, audited, reports, using)
+
+
+def _mark_shared(shared, everywhere, audited, reports, using) -> list[SequenceReport]:
+    """Attach each shared text to the report of the counter that numbered its row."""
     holders = defaultdict(list)  # text -> [(field, counter id)]
     for field in everywhere:
         rows = field.model._base_manager.using(using).filter(
@@ -762,24 +767,22 @@ def _shared_texts(fields, reports: list[SequenceReport], using: str) -> list[Seq
                 report.shared_texts.append((text, other))
     for report in [*by_counter.values(), *extra.values()]:
         if report.shared_texts:
-            report.note = " ".join(
-                part
-                for part in (
-                    report.note,
-                    gettext(
-                        "%(count)d text(s) also stored by another document type (%(first)s "
-                        "is also %(other)s): one text must name one document; renumber one "
-                        "of them (docnumbers.renumber())"
-                    )
-                    % {
-                        "count": len({t for t, _ in report.shared_texts}),
-                        "first": report.shared_texts[0][0],
-                        "other": report.shared_texts[0][1],
-                    },
-                )
-                if part
-            )
+            _note_shared(report)
     return list(extra.values())
+
+
+def _note_shared(report: SequenceReport) -> None:
+    """The report's note says which text another document type stores too, and what to do."""
+    note = gettext(
+        "%(count)d text(s) also stored by another document type (%(first)s "
+        "is also %(other)s): one text must name one document; renumber one "
+        "of them (docnumbers.renumber())"
+    ) % {
+        "count": len({t for t, _ in report.shared_texts}),
+        "first": report.shared_texts[0][0],
+        "other": report.shared_texts[0][1],
+    }
+    report.note = f"{report.note} {note}" if report.note else note
 
 
 def explain_url(counter_id: int, gap: Gap) -> str | None:
@@ -990,6 +993,12 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
                 "last": last,
             }
         )
+    _check_not_stored(counter, first, last, using)
+    _check_not_explained(counter, first, last, using)
+
+
+def _check_not_stored(counter, first: int, last: int, using) -> None:
+    """Refuse numbers below a field's first value, and numbers a row stores."""
     rows = rows_of(counter, using)
     if rows is not None:
         field = field_of(counter)
@@ -1018,6 +1027,10 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
                     "counter": labels.counter_label(counter, with_sequence=True),
                 }
             )
+
+
+def _check_not_explained(counter, first: int, last: int, using) -> None:
+    """Refuse numbers an explanation in force covers already: one reason per number."""
     explained = (
         GapExplanation.objects.using(using).covering(counter, first, last).order_by("first").first()
     )
