@@ -75,26 +75,37 @@ def number_text(counter, value) -> str:
     return counter.number_format.example(day_of_period(counter.period), value)
 
 
-def last_issued_parts(counter, top=None) -> tuple[str, str]:
-    """``("INV-2026-0009", "(nothing stored above 5)")``: the counter's last value, and
-    what the documents hold when that is less."""
-    start = start_at_for(counter.number_format.code) if counter.number_format else None
+def last_issued_parts(counter, document=None) -> tuple[str, str]:
+    """``("INV-2026-0005", "(counter at 9, nothing stored above 5)")``: the stored text
+    of the highest document numbered from ``counter`` (``issued.highest_document``), and
+    what the counter says when that is less. Never the counter's value rendered again
+    with today's format: the format may have changed since, and that text was never
+    issued. A counter of the function API shows its value: its numbers are stored by
+    the caller."""
     field = issued.field_of(counter)
-    if field is not None:
-        start = field.start_at
-    if start is not None and counter.value < start:
-        return gettext("none yet"), ""
-    text = number_text(counter, counter.value)
-    if field is not None and (top is None or top < counter.value):
-        if top is None:
-            return text, gettext("(nothing stored)")
-        return text, gettext("(nothing stored above %(top)s)") % {"top": top}
+    if field is None:
+        start = start_at_for(counter.number_format.code) if counter.number_format else None
+        if start is not None and counter.value < start:
+            return gettext("none yet"), ""
+        return number_text(counter, counter.value), ""
+    if document is None:
+        if counter.value < field.start_at:
+            return gettext("none yet"), ""
+        return gettext("none yet"), gettext("(counter at %(value)s, nothing stored)") % {
+            "value": counter.value
+        }
+    top, text = document
+    if top < counter.value:
+        return text, gettext("(counter at %(value)s, nothing stored above %(top)s)") % {
+            "value": counter.value,
+            "top": top,
+        }
     return text, ""
 
 
-def last_issued_text(counter, top=None) -> str:
-    """``INV-2026-0009 (nothing stored above 5)``."""
-    return " ".join(part for part in last_issued_parts(counter, top) if part)
+def last_issued_text(counter, document=None) -> str:
+    """``INV-2026-0005 (counter at 9, nothing stored above 5)``."""
+    return " ".join(part for part in last_issued_parts(counter, document) if part)
 
 
 def sequence_rows(series, user) -> list[dict]:
@@ -110,16 +121,16 @@ def sequence_rows(series, user) -> list[dict]:
         "docnumbers.set_next_value"
     )
     for counter in counters[:200]:
-        top = issued.highest_issued(counter)
+        document = issued.highest_document(counter)
         rows.append(
             {
                 "counter": counter,
                 "period": labels.period_label(counter.period) or "-",
                 "scope": labels.scope_label(counter.sequence, counter.scope, counter._state.db),
                 "document": labels.sequence_label(counter.sequence),
-                "last": last_issued_text(counter, top),
+                "last": last_issued_text(counter, document),
                 "next": number_text(counter, counter.next_value),
-                "highest": top,
+                "highest": document[0] if document else None,
                 "may_move": may_move,
             }
         )
@@ -577,7 +588,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("last issued"), ordering="value")
     def last_issued(self, obj):
-        text, note = last_issued_parts(obj, issued.highest_issued(obj))
+        text, note = last_issued_parts(obj, issued.highest_document(obj))
         if not note:
             return format_html('<span class="docnumbers-number">{}</span>', text)
         return format_html(
@@ -648,11 +659,12 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             form = SetNextValueForm(
                 initial={"next_value": counter.next_value, "seen_value": counter.value}
             )
-        top = issued.highest_issued(counter, using)
+        document = issued.highest_document(counter, using)
+        top = document[0] if document else None
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Set the next number of %(counter)s") % {"counter": counter},
-            "last_issued": last_issued_text(counter, top),
+            "last_issued": last_issued_text(counter, document),
             "back_to_format": request.GET.get("from") == "format",
             "subtitle": None,
             "opts": self.opts,
@@ -698,21 +710,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
         """Move the counter through ``allocation.move_counter``; refusals become form errors."""
         new = form.cleaned_data["next_value"] - 1
         reason = form.cleaned_data["reason"].strip()
-
-        def check(locked):
-            lowest = self._lowest_next(locked, issued.highest_issued(locked, using))
-            if new + 1 < lowest:
-                raise CounterMoveRefused(
-                    gettext(
-                        "%(value)s would issue a number that already exists; "
-                        "the next value must be at least %(lowest)s."
-                    )
-                    % {"value": new + 1, "lowest": lowest},
-                    field="next_value",
-                )
-            if not reason:
-                raise CounterMoveRefused(self._reason_needed(locked.value, new), field="reason")
-
+        check = self._move_check(new, reason, using)
         if new == counter.value and form.cleaned_data["seen_value"] == counter.value:
             form.add_error("next_value", gettext("This is already the next value."))
             return False
@@ -726,6 +724,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
                     user=request.user,
                     expected=form.cleaned_data["seen_value"],
                     check=check,
+                    withdraw_gaps=form.cleaned_data.get("withdraw_gaps", False),
                     using=using,
                 )
                 if change is None:
@@ -751,7 +750,42 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             % {"counter": change.counter, "number": number_text(change.counter, new + 1)},
             messages.SUCCESS,
         )
+        withdrawn = list(change.withdrawn_explanations.order_by("first"))
+        if withdrawn:
+            self.message_user(request, self._withdrawn_message(withdrawn, new), messages.WARNING)
         return True
+
+    def _move_check(self, new, reason, using):
+        """``move_counter``'s check: no number issued again, a reason for every move."""
+
+        def check(locked):
+            lowest = self._lowest_next(locked, issued.highest_issued(locked, using))
+            if new + 1 < lowest:
+                raise CounterMoveRefused(
+                    gettext(
+                        "%(value)s would issue a number that already exists; "
+                        "the next value must be at least %(lowest)s."
+                    )
+                    % {"value": new + 1, "lowest": lowest},
+                    field="next_value",
+                )
+            if not reason:
+                raise CounterMoveRefused(self._reason_needed(locked.value, new), field="reason")
+
+        return check
+
+    @staticmethod
+    def _withdrawn_message(withdrawn, new) -> str:
+        """Which explanations the move withdrew, and which numbers are missing again."""
+        text = gettext("Withdrew the gap explanation(s) of %(spans)s (kept in the history).") % {
+            "spans": ", ".join(e.span for e in withdrawn)
+        }
+        left = [e for e in withdrawn if e.first <= new]
+        if left:
+            text += " " + gettext(
+                "Numbers %(first)s to %(last)s are missing again: explain them anew."
+            ) % {"first": left[0].first, "last": new}
+        return text
 
     @staticmethod
     def _reason_needed(old, new) -> str:
@@ -767,7 +801,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @staticmethod
     def _change_message(change) -> str:
-        return gettext(
+        text = gettext(
             "Set the next value from %(old_next)s to %(new_next)s "
             "(last value %(old)s -> %(new)s). Reason: %(reason)s"
         ) % {
@@ -777,6 +811,12 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             "new": change.new_value,
             "reason": change.reason,
         }
+        withdrawn = [e.span for e in change.withdrawn_explanations.order_by("first")]
+        if withdrawn:
+            text += " " + gettext("Withdrew the gap explanation(s) of %(spans)s.") % {
+                "spans": ", ".join(withdrawn)
+            }
+        return text
 
 
 @admin.register(CounterChange)
@@ -817,6 +857,23 @@ class CounterChoiceField(forms.ModelChoiceField):
         return labels.counter_label(obj, with_sequence=True)
 
 
+class WithdrawnFilter(admin.SimpleListFilter):
+    """Explanations in force (what the audit uses), or withdrawn ones (history)."""
+
+    title = _("in force")
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("In force")), ("no", _("Withdrawn"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(withdrawn_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(withdrawn_at__isnull=False)
+        return queryset
+
+
 class GapExplanationForm(OneMessagePerFieldMixin, forms.ModelForm):
     counter = CounterChoiceField(
         Counter.objects.select_related("number_format"), label=_("Sequence")
@@ -848,10 +905,25 @@ class GapExplanationAdmin(admin.ModelAdmin):
         css = {"all": ["docnumbers/admin.css"]}
 
     form = GapExplanationForm
-    list_display = ["counter", "numbers", "kind", "reason", "recorded"]
-    list_filter = ["kind"]
+    list_display = ["counter", "numbers", "kind", "reason", "recorded", "in_force"]
+    list_filter = ["kind", WithdrawnFilter]
     search_fields = ["counter__key", "reason"]
-    list_select_related = ["counter__number_format", "created_by"]
+    list_select_related = ["counter__number_format", "created_by", "withdrawn_by_change"]
+
+    @admin.display(description=_("in force"))
+    def in_force(self, obj):
+        """Yes, or when and by which counter move it was withdrawn (kept in the history)."""
+        if not obj.withdrawn:
+            return gettext("yes")
+        change = obj.withdrawn_by_change
+        stamp = clock.localtime(obj.withdrawn_at).strftime("%Y-%m-%d")
+        note = gettext("withdrawn on %(day)s") % {"day": stamp}
+        if change is not None:
+            note += " " + gettext("(counter moved back to next %(next)s: %(reason)s)") % {
+                "next": change.new_value + 1,
+                "reason": change.reason,
+            }
+        return format_html('<span class="docnumbers-note">{}</span>', note)
 
     @admin.display(description=_("recorded"), ordering="created_at")
     def recorded(self, obj):
@@ -870,8 +942,23 @@ class GapExplanationAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
-            return ["counter", "first", "last", "kind", "reason", "created_at", "created_by"]
+            return [
+                "counter",
+                "first",
+                "last",
+                "kind",
+                "reason",
+                "created_at",
+                "created_by",
+                "in_force",
+            ]
         return []
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and "in_force" not in fields:
+            fields = [*fields, "in_force"]
+        return fields
 
     def has_change_permission(self, request, obj=None):
         # The change view shows a recorded explanation read-only.

@@ -434,6 +434,7 @@ def move_counter(
     expected: int | None = None,
     forward_only: bool = False,
     check: Callable | None = None,
+    withdraw_gaps: bool = False,
     using: str | None = None,
 ):
     """Set the last issued value of ``counter`` (a Counter or its id) to ``value``; log it.
@@ -443,6 +444,9 @@ def move_counter(
     saw: if the counter moved meanwhile, CounterMoveRefused. ``check(locked)``
     may refuse with CounterMoveRefused (the admin refuses to reissue numbers).
     ``forward_only`` leaves a counter already at or above ``value`` alone.
+
+    A move back over numbers a GapExplanation covers is refused, unless
+    ``withdraw_gaps``: the same transaction then marks them withdrawn (kept).
 
     Returns the CounterChange, or None when nothing moved.
     """
@@ -466,9 +470,10 @@ def move_counter(
             return None
         if check is not None:
             check(locked)
+        explained = _explained_numbers(counter_id, value, old, withdraw_gaps, using)
         Counter.objects.using(using).filter(pk=counter_id).update(value=value)
         locked.value = value
-        return CounterChange.objects.using(using).create(
+        change = CounterChange.objects.using(using).create(
             counter=locked,
             old_value=old,
             new_value=value,
@@ -477,3 +482,44 @@ def move_counter(
             changed_by=user,
             changed_by_name=user.get_username() if user is not None else "",
         )
+        _withdraw(explained, change, using)
+        return change
+
+
+def _explained_numbers(counter_id, value: int, old: int, withdraw: bool, using) -> list:
+    """The explanations in force that a move from ``old`` back to ``value`` makes untrue;
+    CounterMoveRefused if there are some and ``withdraw`` is not given."""
+    from .models import GapExplanation
+
+    if value >= old:
+        return []
+    covering = GapExplanation.objects.using(using).covering(counter_id, value + 1, old)
+    explained = list(covering.order_by("first", "pk"))
+    if explained and not withdraw:
+        raise CounterMoveRefused(_explained_message(explained, value), field="withdraw_gaps")
+    return explained
+
+
+def _withdraw(explained: list, change, using) -> None:
+    """Mark ``explained`` withdrawn by ``change``: kept for the history, out of the audit."""
+    if explained:
+        rows = type(explained[0])._base_manager.using(using)
+        rows.filter(pk__in=[e.pk for e in explained]).update(
+            withdrawn_at=change.changed_at, withdrawn_by_change=change
+        )
+
+
+def _explained_message(explained, value: int) -> str:
+    """Why a move back is refused: the explanations it would make untrue, named."""
+    from django.utils.translation import gettext
+
+    records = "; ".join(
+        gettext("%(span)s: %(kind)s (%(reason)s)")
+        % {"span": e.span, "kind": e.get_kind_display(), "reason": e.reason}
+        for e in explained
+    )
+    return gettext(
+        "Numbers from %(first)s on would be issued again, but they are explained as "
+        "missing: %(records)s. Withdraw these explanations with this move (they stay in "
+        "the history), or choose a next number above them."
+    ) % {"first": value + 1, "records": records}

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from . import allocation, labels, registry
+from .collisions import text_fields
 from .exceptions import AuditInputError, TemplateError
 from .fields import AutoSequenceField, sequence_fields
 from .formatting import Reset, period_contains
@@ -80,6 +81,9 @@ class SequenceReport:
     unnumbered: int = 0
     #: Rows whose scope or date no longer belongs to the counter that numbered them.
     misfiled: int = 0
+    #: ``(text, "quote Q-0001")``: texts of this sequence that another numbered field
+    #: stores too (one text must name one document).
+    shared_texts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     note: str = ""
     sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
     number_format_id: int | None = dataclasses.field(default=None, repr=False)
@@ -106,6 +110,8 @@ class SequenceReport:
             return "unnumbered"
         if self.misfiled:
             return "misfiled"
+        if self.shared_texts:
+            return "shared text"
         if self.duplicates:
             return "duplicates"
         if self.behind:
@@ -161,6 +167,7 @@ class SequenceReport:
             "unattributed": self.unattributed,
             "unnumbered": self.unnumbered,
             "misfiled": self.misfiled,
+            "shared_texts": [{"text": t, "also": also} for t, also in self.shared_texts],
             "note": self.note,
             "status": self.status,
         }
@@ -297,6 +304,7 @@ def audit(
                 progress(done, len(steps), f"{field_label(field)} ({step})")
         if details:
             _explain(reports, using)
+            reports += _shared_texts(fields, reports, using)
     return reports
 
 
@@ -680,7 +688,8 @@ def _explain(reports: list[SequenceReport], using: str) -> None:
     if not ids:
         return
     by_counter = defaultdict(list)
-    for explanation in GapExplanation.objects.using(using).filter(counter_id__in=ids):
+    explanations = GapExplanation.objects.using(using).in_force()  # withdrawn ones are history
+    for explanation in explanations.filter(counter_id__in=ids):
         by_counter[explanation.counter_id].append(explanation)
     for report in reports:
         records = sorted(by_counter.get(report.counter_id, ()), key=lambda e: e.first)
@@ -691,6 +700,103 @@ def _explain(reports: list[SequenceReport], using: str) -> None:
             for part in split_gap(gap.first, gap.last, records):
                 (explained if part.explanation is not None else open_).append(part)
         report.gaps, report.explained = open_, explained
+
+
+#: At most this many shared texts are looked up and reported per audit.
+SHARED_TEXTS_SHOWN = 1000
+
+
+def _shared_texts(fields, reports: list[SequenceReport], using: str) -> list[SequenceReport]:
+    """Mark the reports whose texts another numbered field stores too (one text, one
+    document, across the project); return reports for rows no report covers.
+
+    One query over every formatted field (``GROUP BY`` text ``HAVING`` more than one
+    field), then one per audited field for the few texts found.
+    """
+    everywhere = text_fields(using)
+    audited = [f for f in fields if f in everywhere]
+    if len(everywhere) < 2 or not audited:
+        return []
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    columns, selects = [], []
+    for field in everywhere:
+        meta = field.model._meta
+        column = (meta.db_table, meta.get_field(field.display_name).column)
+        if column in columns:
+            continue
+        columns.append(column)
+        table, name = (qn(part) for part in column)
+        selects.append(
+            f"SELECT {name} AS docnumbers_text, {len(columns)} AS docnumbers_src "
+            f"FROM {table} WHERE {name} IS NOT NULL"
+        )
+    if len(columns) < 2:
+        return []
+    sql = (
+        f"SELECT u.docnumbers_text FROM ({' UNION ALL '.join(selects)}) u "
+        "GROUP BY u.docnumbers_text HAVING COUNT(DISTINCT u.docnumbers_src) > 1 "
+        "ORDER BY u.docnumbers_text"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        shared = [row[0] for row in cursor.fetchmany(SHARED_TEXTS_SHOWN)]
+    if not shared:
+        return []
+    return _mark_shared(shared, everywhere, audited, reports, using)
+
+
+def _mark_shared(shared, everywhere, audited, reports, using) -> list[SequenceReport]:
+    """Attach each shared text to the report of the counter that numbered its row."""
+    holders = defaultdict(list)  # text -> [(field, counter id)]
+    for field in everywhere:
+        rows = field.model._base_manager.using(using).filter(
+            **{f"{field.display_name}__in": shared}
+        )
+        for text, counter_id in rows.order_by("pk").values_list(
+            field.display_name, f"{field.counter_name}_id"
+        ):
+            holders[text].append((field, counter_id))
+    by_counter = {r.counter_id: r for r in reports if r.counter_id is not None}
+    extra: dict = {}
+    for text in shared:
+        for field, counter_id in holders.get(text, ()):
+            if field not in audited:
+                continue
+            others = sorted(
+                {
+                    labels.document_label(other.model, text)
+                    for other, _ in holders[text]
+                    if other is not field
+                }
+            )
+            report = by_counter.get(counter_id)
+            if report is None or report.field not in (None, field):
+                report = extra.get(field)
+                if report is None:
+                    report = extra[field] = SequenceReport(
+                        label=field_label(field), key=None, start_at=field.start_at
+                    )
+            for other in others:
+                report.shared_texts.append((text, other))
+    for report in [*by_counter.values(), *extra.values()]:
+        if report.shared_texts:
+            _note_shared(report)
+    return list(extra.values())
+
+
+def _note_shared(report: SequenceReport) -> None:
+    """The report's note says which text another document type stores too, and what to do."""
+    note = gettext(
+        "%(count)d text(s) also stored by another document type (%(first)s "
+        "is also %(other)s): one text must name one document; renumber one "
+        "of them (docnumbers.renumber())"
+    ) % {
+        "count": len({t for t, _ in report.shared_texts}),
+        "first": report.shared_texts[0][0],
+        "other": report.shared_texts[0][1],
+    }
+    report.note = f"{report.note} {note}" if report.note else note
 
 
 def explain_url(counter_id: int, gap: Gap, using: str = DEFAULT_DB_ALIAS) -> str | None:
@@ -877,6 +983,9 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
     the function API (``next_value``, ``get_next_value``) does not record the
     first value it was given, so only the upper bound applies to it.
 
+    Numbers an explanation in force already covers are refused too: two records
+    would give two reasons for one number.
+
     Shared by explain_gap and the admin's form, so both refuse the same input.
     """
 
@@ -899,8 +1008,18 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
                 "%(counter)s has issued up to %(value)s; %(last)s was never issued, "
                 "so it cannot be missing."
             )
-            % {"counter": counter.key, "value": counter.value, "last": last}
+            % {
+                "counter": labels.counter_label(counter, with_sequence=True),
+                "value": counter.value,
+                "last": last,
+            }
         )
+    _check_not_stored(counter, first, last, using)
+    _check_not_explained(counter, first, last, using)
+
+
+def _check_not_stored(counter, first: int, last: int, using) -> None:
+    """Refuse numbers below a field's first value, and numbers a row stores."""
     rows = rows_of(counter, using)
     if rows is not None:
         field = field_of(counter)
@@ -923,8 +1042,32 @@ def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=N
                     "%(number)s is stored in %(field)s (%(counter)s); "
                     "only missing numbers can be explained."
                 )
-                % {"number": stored, "field": field_label(field), "counter": counter.key}
+                % {
+                    "number": stored,
+                    "field": field_label(field),
+                    "counter": labels.counter_label(counter, with_sequence=True),
+                }
             )
+
+
+def _check_not_explained(counter, first: int, last: int, using) -> None:
+    """Refuse numbers an explanation in force covers already: one reason per number."""
+    explained = (
+        GapExplanation.objects.using(using).covering(counter, first, last).order_by("first").first()
+    )
+    if explained is not None:
+        raise AuditInputError(
+            gettext(
+                "%(span)s of %(counter)s is already explained (%(kind)s: %(reason)s); "
+                "one explanation per number: explain only the numbers outside it."
+            )
+            % {
+                "span": explained.span,
+                "counter": labels.counter_label(counter, with_sequence=True),
+                "kind": explained.get_kind_display(),
+                "reason": explained.reason,
+            }
+        )
 
 
 def _before_start(counter, start: int, first: int) -> str:
@@ -939,7 +1082,11 @@ def _before_start(counter, start: int, first: int) -> str:
         gettext(
             "%(counter)s starts at %(start)s: %(first)s was never issued, so it cannot be missing."
         )
-        % {"counter": counter.key, "start": start, "first": first}
+        % {
+            "counter": labels.counter_label(counter, with_sequence=True),
+            "start": start,
+            "first": first,
+        }
         + f" {issued}"
     )
 

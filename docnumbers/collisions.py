@@ -8,7 +8,9 @@ a few queries per batch of counters, never per document:
 
 - ``validation_errors`` (``NumberFormat.clean``, hence the admin form) and ``find``:
   the next numbers of a series, with the settings it is about to get, in every
-  period and scope of its code that has counters;
+  period and scope of its code that has counters, looked up in the field that
+  issues them (same scope) and in every other formatted field of the project
+  (any scope: one text names one document, whatever its type);
 - ``issued_documents``: which of the admin preview's numbers are already stored;
 - ``check_first_number``: at issue time, only for the first number of a new
   counter row, so that ordinary saves cost no query.
@@ -24,10 +26,11 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import router
-from django.db.models import Q
+from django.db.models import IntegerField, Q, Value
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
-from . import clock, formatting, registry
+from . import clock, formatting, labels, registry
 from .exceptions import NumberCollision
 from .keys import (
     SequenceKey,
@@ -51,7 +54,7 @@ class Target:
     """Where a series would issue next: a field's sequence in one scope, on one day."""
 
     field: object
-    scope: str  # as stored in Counter.scope
+    scope: str | None  # as stored in Counter.scope; None: a scope with no counter yet
     day: dt.date
     when: str  # "of 2026", "dated 2025-07-01", "issued today"
     key: str  # the counter key these settings would use
@@ -59,17 +62,29 @@ class Target:
 
 @dataclasses.dataclass(frozen=True)
 class Collision:
-    """A next number (``offset`` 0 is the very next) that reads like a stored one."""
+    """A next number (``offset`` 0 is the very next) that reads like a stored one.
+
+    ``text`` is the stored text, ``field`` the numbered field that holds it (the
+    target's own field, or another document type's), ``pk`` the row's key.
+    """
 
     text: str
     pk: object
     target: Target
     number: int
     offset: int
+    field: object = None
+    scope: str = ""  # the holder's scope, as stored in Counter.scope
 
     @property
     def document(self) -> str:
-        return document_label(self.target.field.model, self.pk)
+        """``customer document C-2026-001 (ACME Ltd)``: model, stored text and scope."""
+        holder = self.field or self.target.field
+        label = labels.document_label(holder.model, self.text)
+        if self.scope:
+            sequence = sequence_label(holder.model, holder.name)
+            label += f" ({labels.scope_label(sequence, self.scope)})"
+        return label
 
     @property
     def message(self) -> str:
@@ -80,14 +95,19 @@ class Collision:
         else:
             which = gettext("%(model)s number %(number)s %(when)s") % params
         return gettext(
-            "%(text)s is already the number of %(document)s; with these settings "
-            "%(which)s would read the same."
-        ) % {"text": self.text, "document": self.document, "which": which}
+            "%(document)s is already issued; with these settings %(which)s would read the same."
+        ) % {"document": capfirst(self.document), "which": which}
 
 
-def document_label(model, pk) -> str:
-    """``invoice #12``: a stored document, named by its model and primary key."""
-    return gettext("%(model)s #%(pk)s") % {"model": model._meta.verbose_name, "pk": pk}
+def text_fields(using=None) -> list:
+    """Every registered field that stores a text (``format=...``), whose table lives in
+    ``using``: the fields among which one text names one document."""
+    return [
+        f
+        for f in registry.fields()
+        if getattr(f, "format_code", None) is not None
+        and (using is None or router.allow_migrate_model(using, f.model))
+    ]
 
 
 def _using(number_format) -> str:
@@ -168,16 +188,17 @@ def find(number_format, using=None, count: int = LOOKAHEAD) -> list[Collision]:
     found = []
     for field, texts in wanted.items():
         found += _stored(field, texts, using)
+    found += _stored_elsewhere(wanted, using)
     return [collision for _, collision in sorted(found, key=lambda pair: pair[0])]
 
 
 def _targets(number_format, fmt, fields, using) -> list[Target]:
     """One Target per field, scope, new period and rendered prefix/suffix, in a stable order."""
     counter_model = number_format._meta.get_field("counters").related_model
-    labels = {sequence_label(f.model, f.name): f for f in fields}
+    by_label = {sequence_label(f.model, f.name): f for f in fields}
     rows = (
         counter_model._base_manager.using(using)
-        .filter(sequence__in=list(labels), number_format__code=number_format.code)
+        .filter(sequence__in=list(by_label), number_format__code=number_format.code)
         .values_list("sequence", "scope", "period")
         .distinct()
         .order_by("sequence", "scope", "period")
@@ -202,7 +223,15 @@ def _targets(number_format, fmt, fields, using) -> list[Target]:
             else:
                 when = gettext("dated %(day)s") % {"day": day.isoformat()}
             key = SequenceKey(sequence, number_format.pk, scope_pairs, new_period).text
-            targets[ident] = Target(labels[sequence], scope, day, when, key)
+            targets[ident] = Target(by_label[sequence], scope, day, when, key)
+    # The first numbers of a sequence that has no counter yet (a new code, a new period,
+    # a new scope): nothing of its own is stored, but another document type may hold them.
+    for sequence, field in by_label.items():
+        scope = None if field.unique_with else ""
+        ident = (sequence, scope, fmt.period(today), fmt.render_parts(today))
+        if ident not in targets and (sequence, "", *ident[2:]) not in targets:
+            key = SequenceKey(sequence, number_format.pk, (), fmt.period(today)).text
+            targets[ident] = Target(field, scope, today, gettext("issued today"), key)
     return list(targets.values())
 
 
@@ -229,8 +258,11 @@ def _stored(field, wanted: dict, using) -> list[tuple[int, Collision]]:
     scope_fields = [model._meta.get_field(name) for name in names]
     by_scope: dict[str, list[str]] = {}
     for scope, text in wanted:
-        by_scope.setdefault(scope, []).append(text)
-    folded = {(s.casefold(), t.casefold()): entry for (s, t), entry in wanted.items()}
+        if scope is not None:  # a new scope stores nothing yet
+            by_scope.setdefault(scope, []).append(text)
+    folded = {
+        (s.casefold(), t.casefold()): entry for (s, t), entry in wanted.items() if s is not None
+    }
     found = []
     runs = _chunks(list(by_scope.items()), lambda item: len(names) + len(item[1]))
     for run in runs:
@@ -245,7 +277,42 @@ def _stored(field, wanted: dict, using) -> list[tuple[int, Collision]]:
             entry = wanted.get((scope, text)) or folded.get((scope.casefold(), text.casefold()))
             if entry is not None:
                 order, target, number, offset = entry
-                found.append((order, Collision(text, pk, target, number, offset)))
+                collision = Collision(text, pk, target, number, offset, field, scope)
+                found.append((order, collision))
+    return found
+
+
+def _stored_elsewhere(wanted: dict, using) -> list[tuple[int, Collision]]:
+    """The texts of ``wanted`` (``{field: {(scope, text): entry}}``) stored by *another*
+    formatted field of the project, in any scope: an invoice's text must not be issued
+    to a quote. One query per field and run of texts."""
+    by_text: dict[str, list] = {}
+    for field, texts in wanted.items():
+        for (_scope, text), entry in texts.items():
+            by_text.setdefault(text, []).append((field, entry))
+    if not by_text:
+        return []
+    folded: dict[str, list] = {}
+    for text, entries in by_text.items():
+        folded.setdefault(text.casefold(), []).extend(entries)
+    found = []
+    for holder in text_fields(using):
+        texts = [t for t, entries in by_text.items() if any(f is not holder for f, _ in entries)]
+        scope_fields = [holder.model._meta.get_field(name) for name in holder.unique_with]
+        columns = [f.attname for f in scope_fields]
+        for run in _chunks(texts, lambda text: 1):
+            rows = holder.model._base_manager.using(using).filter(
+                **{f"{holder.display_name}__in": run}
+            )
+            for pk, text, *values in rows.order_by("pk").values_list(
+                "pk", holder.display_name, *columns
+            ):
+                scope = scope_text(scope_from_values(scope_fields, values))
+                entries = by_text.get(text) or folded.get(text.casefold(), [])
+                for field, (order, target, number, offset) in entries:
+                    if field is not holder:
+                        collision = Collision(text, pk, target, number, offset, holder, scope)
+                        found.append((order, collision))
     return found
 
 
@@ -253,21 +320,23 @@ def _stored(field, wanted: dict, using) -> list[tuple[int, Collision]]:
 
 
 def issued_documents(code: str, texts: list[str], using=None) -> dict[str, str]:
-    """``{text: "invoice #12"}`` for the ``texts`` already stored by a field of ``code``.
+    """``{text: "invoice INV-2026-0012"}`` for the ``texts`` already stored by a numbered
+    field: any field of another code, and the fields of ``code`` itself.
 
-    For the preview, whose numbers are those of the scope-less sequence: fields
-    with ``unique_with`` are left out (their texts repeat across scopes by design).
+    For the preview, whose numbers are those of the scope-less sequence: the fields
+    of ``code`` with ``unique_with`` are left out (their texts repeat across scopes by
+    design).
     """
     texts = list(dict.fromkeys(texts))
     folded = {text.casefold(): text for text in texts}
     found: dict[str, str] = {}
-    for field in registry.fields_of_code(code):
-        if field.unique_with or not texts:
+    for field in text_fields(using):
+        if (field.format_code == code and field.unique_with) or not texts:
             continue
         rows = field.model._base_manager.using(using).filter(**{f"{field.display_name}__in": texts})
-        for pk, text in rows.order_by("pk").values_list("pk", field.display_name):
+        for text in rows.order_by("pk").values_list(field.display_name, flat=True):
             shown = text if text in texts else folded.get(text.casefold(), text)
-            found.setdefault(shown, document_label(field.model, pk))
+            found.setdefault(shown, labels.document_label(field.model, text))
     return found
 
 
@@ -291,10 +360,10 @@ def check_first_number(field, key: SequenceKey, series, new: list, first: int, u
     )
     if instance.pk is not None:
         rows = rows.exclude(pk=instance.pk)
-    pk = rows.values_list("pk", flat=True).first()
-    if pk is None:
+    holder = field if rows.exists() else _holder_elsewhere(field, text, using)
+    if holder is None:
         return
-    document = document_label(field.model, pk)
+    document = labels.document_label(holder.model, text)
     name = f" (series {series.name!r})" if series.name else ""
     raise NumberCollision(
         f"The number format {series.code!r}{name} would issue {text}, which is already "
@@ -306,3 +375,21 @@ def check_first_number(field, key: SequenceKey, series, new: list, first: int, u
         document=document,
         number_format=series,
     )
+
+
+def _holder_elsewhere(field, text: str, using):
+    """The other formatted field that stores ``text`` (None if none): one query for all."""
+    others = [f for f in text_fields(using) if f is not field]
+    if not others:
+        return None
+    queries = [
+        other.model._base_manager.using(using)
+        .filter(**{other.display_name: text})
+        .annotate(docnumbers_field=Value(index, output_field=IntegerField()))
+        .values_list("docnumbers_field", flat=True)
+        .order_by()
+        for index, other in enumerate(others)
+    ]
+    union = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+    index = next(iter(union), None)
+    return None if index is None else others[index]

@@ -55,6 +55,15 @@ class SetNextValueForm(forms.Form):
             "counter's history, and skipped numbers are recorded as an explained gap."
         ),
     )
+    withdraw_gaps = forms.BooleanField(
+        label=_("Withdraw the gap explanations this move makes untrue"),
+        required=False,
+        help_text=_(
+            "Only for a move back over numbers explained as missing (skipped, voided): "
+            "they will be issued after all. The explanations are kept in the history, "
+            "marked as withdrawn by this change."
+        ),
+    )
     #: The last value the user saw, so that a counter that moved meanwhile is noticed.
     seen_value = forms.IntegerField(widget=forms.HiddenInput)
 

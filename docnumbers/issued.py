@@ -42,3 +42,21 @@ def highest_issued(counter, using=None) -> int | None:
         return None
     field = field_of(counter)
     return rows.aggregate(top=Max(field.attname))["top"]
+
+
+def highest_document(counter, using=None) -> tuple[int, str] | None:
+    """``(9, "INV-2026-0009")``: the highest number stored in the rows numbered from
+    ``counter`` and its text as stored (the integer for a plain field); None if none.
+
+    What "last issued" shows: the stored text, never the counter's value rendered
+    again with today's format (a format changed since would show a number nobody has).
+    """
+    rows = rows_of(counter, using)
+    if rows is None:
+        return None
+    field = field_of(counter)
+    columns = [field.attname] + ([field.display_name] if field.format_code is not None else [])
+    row = rows.order_by(f"-{field.attname}", "-pk").values_list(*columns).first()
+    if row is None:
+        return None
+    return row[0], (row[1] if len(row) > 1 and row[1] else str(row[0]))

@@ -32,6 +32,12 @@ def sequence_label(sequence: str) -> str:
     return f"{str(field.model._meta.verbose_name).capitalize()}: {field.verbose_name}"
 
 
+def document_label(model, text) -> str:
+    """``invoice INV-2026-0012``: a stored document, named by its model and its number as
+    stored (never by a database id, which means nothing to the people who read it)."""
+    return gettext("%(model)s %(number)s") % {"model": model._meta.verbose_name, "number": text}
+
+
 def period_label(period: str) -> str:
     """``2026``, ``2026-03``, ``2026-03-31``, ``FY 2025/26`` ('' when it never resets)."""
     if period.startswith("FY"):

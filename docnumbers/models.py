@@ -298,6 +298,16 @@ class CounterChange(models.Model):
         return f"{self.counter}: {self.old_value} -> {self.new_value}"
 
 
+class GapExplanationQuerySet(models.QuerySet):
+    def in_force(self):
+        """The explanations not withdrawn: what the audit and the checks rely on."""
+        return self.filter(withdrawn_at__isnull=True)
+
+    def covering(self, counter, first: int, last: int):
+        """The explanations in force of ``counter`` that cover a number of ``first``..``last``."""
+        return self.in_force().filter(counter=counter, first__lte=last, last__gte=first)
+
+
 class GapExplanation(models.Model):
     """Why the numbers ``first``..``last`` of a counter's sequence are missing."""
 
@@ -323,6 +333,20 @@ class GapExplanation(models.Model):
     )
     #: The user's name as it was when the explanation was recorded.
     created_by_name = models.CharField(_("recorded by (name)"), max_length=150, blank=True)
+    #: Set when a move of the counter back over these numbers made the explanation
+    #: untrue (they will be issued after all). Kept, never deleted: the history shows it.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
+    withdrawn_by_change = models.ForeignKey(
+        CounterChange,
+        verbose_name=_("withdrawn by the counter change"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="withdrawn_explanations",
+    )
+
+    objects = GapExplanationQuerySet.as_manager()
 
     class Meta:
         ordering = ["counter", "first"]
@@ -331,7 +355,8 @@ class GapExplanation(models.Model):
 
     def __str__(self):
         span = str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
-        return f"{self.counter} {span}: {self.get_kind_display()}"
+        withdrawn = " (withdrawn)" if self.withdrawn else ""
+        return f"{self.counter} {span}: {self.get_kind_display()}{withdrawn}"
 
     def save(self, *args, **kwargs):
         if self.created_by is not None and not self.created_by_name:
@@ -343,6 +368,15 @@ class GapExplanation(models.Model):
             raise ValidationError(
                 {"last": _("The last missing number must not be below the first.")}
             )
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def span(self) -> str:
+        """``6–9``, or ``6`` for one number."""
+        return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
 
 
 class PendingNumber(models.Model):

@@ -176,8 +176,10 @@ def test_a_skip_with_a_reason_is_an_explained_gap(admin_client):
     page = admin_client.get(reverse("admin:docnumbers_counter_change", args=[counter.pk]))
     add = reverse("admin:docnumbers_gapexplanation_add")
     assert f"{add}?counter={counter.pk}" in page.content.decode()  # "Explain a gap"
-    assert "INV-2026-0009" in page.content.decode()
-    assert "(nothing stored above 5)" in page.content.decode()
+    # Last issued: the stored text of number 5, and the counter's value beside it.
+    assert "INV-2026-0005" in page.content.decode()
+    assert "INV-2026-0009" not in page.content.decode()
+    assert "(counter at 9, nothing stored above 5)" in page.content.decode()
 
 
 def test_set_next_value_says_what_the_next_document_gets(admin_client):

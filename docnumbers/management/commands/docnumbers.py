@@ -295,7 +295,17 @@ def audit_problems(reports, *, fail_on_gaps=False) -> str:
     gaps = sum(len(r.gaps) for r in reports) if fail_on_gaps else 0
     unnumbered = sum(r.unnumbered for r in reports)
     misfiled = sum(r.misfiled for r in reports)
+    shared = len({text for r in reports for text, _ in r.shared_texts})
     parts = []
+    if shared:
+        parts.append(
+            ngettext(
+                "%(count)d text stored by two document types",
+                "%(count)d texts stored by two document types",
+                shared,
+            )
+            % {"count": shared}
+        )
     if misfiled:
         parts.append(
             ngettext(
@@ -427,6 +437,10 @@ def _findings(r, database: str = DEFAULT_DB_ALIAS) -> list[str]:
     if r.duplicates:
         shown = ", ".join(f"{n} (x{c})" for n, c in r.duplicates[:TABLE_GAPS])
         lines.append(gettext("duplicates: %(numbers)s") % {"numbers": shown})
+    for text, other in r.shared_texts[:TABLE_GAPS]:
+        lines.append(
+            gettext("shared text: %(text)s is also %(other)s") % {"text": text, "other": other}
+        )
     if r.behind:
         if r.counter_value is None:
             where = gettext("no counter")
@@ -512,6 +526,8 @@ def render_csv(reports, database: str = DEFAULT_DB_ALIAS) -> str:
             )
         for number, count in r.duplicates:
             row("duplicate", number, number, count)
+        for text, other in r.shared_texts:
+            row("shared_text", None, None, None, f"{text} is also {other}")
         if r.behind:
             row("counter_behind", r.counter_value, r.highest, None, f"highest stored {r.highest}")
         if r.unattributed:
