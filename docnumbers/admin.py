@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import allocation, audit, collisions, formatting, issued, labels, registry
+from . import allocation, audit, collisions, formatting, issued, labels, numbering, registry
 from .allocation import MAX_VALUE
 from .exceptions import AuditInputError, CounterMoveRefused
 from .fields import AutoSequenceField, sequence_fields
@@ -133,6 +133,11 @@ def start_period(request, series, form, resets) -> str:
     data = form.cleaned_data
     field = form.sequence_fields[data["sequence"]]
     period = series.as_format().period(data["day"]) if resets else ""
+    if resets:
+        problem = past_or_implausible(series, field, data["day"])
+        if problem:
+            form.add_error("day", problem)
+            return ""
     scope = ()
     if field.unique_with:
         targets = [field.model._meta.get_field(name) for name in field.unique_with]
@@ -175,6 +180,26 @@ def start_period(request, series, form, resets) -> str:
         "sequence": labels.counter_label(counter),
         "number": number_text(counter, first),
     } + (gettext(" Reason: %(reason)s") % {"reason": reason} if reason else "")
+
+
+def past_or_implausible(series, field, day) -> str:
+    """Why ``day``'s period cannot be started ahead of time, or '': a period that has
+    begun already is started by its first document, and a date outside
+    ``DOCNUMBERS_DATE_RANGE`` numbers nothing."""
+    problem = numbering.date_problem(field, day)
+    if problem:
+        return problem
+    fmt = series.as_format()
+    today = numbering.today()
+    if day < today and fmt.period(day) != fmt.period(today):
+        return gettext(
+            "%(period)s is over: only the current period (%(current)s) or a later one can be "
+            "started ahead of time."
+        ) % {
+            "period": labels.period_label(fmt.period(day)),
+            "current": labels.period_label(fmt.period(today)),
+        }
+    return ""
 
 
 def record_skipped(counter_id, first, last, reason, user, using) -> None:

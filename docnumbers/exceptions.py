@@ -48,6 +48,19 @@ class NumberFrozen(DocnumbersError, ValueError):
         self.problems = problems or []
 
 
+class DateOutOfRange(DocnumbersError, ValueError):
+    """A document's date lies outside ``DOCNUMBERS_DATE_RANGE`` (0001-01-01, 9999-12-31):
+    most likely a typo, so it is refused rather than numbered in year 1.
+
+    ``field`` names the date field, so that a form can show the message there.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 class CounterOverflow(DocnumbersError, OverflowError):
     """A counter or an explicit number would leave the 64-bit signed range."""
 
