@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 
 from . import allocation, audit, collisions, formatting, issued, labels, numbering, registry
 from .allocation import MAX_VALUE
@@ -351,12 +352,22 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
                 name="%s_%s_preview" % info,
             ),
             path(
+                "jsi18n/",
+                self.admin_site.admin_view(self.javascript_catalog, cacheable=True),
+                name="%s_%s_jsi18n" % info,
+            ),
+            path(
                 "<path:object_id>/start-period/",
                 self.admin_site.admin_view(self.start_period_view),
                 name="%s_%s_start_period" % info,
             ),
             *super().get_urls(),
         ]
+
+    def javascript_catalog(self, request):
+        """The strings of docnumbers' scripts in the user's language (``djangojs``), added
+        to the admin's own catalog, which the page loads first."""
+        return JavaScriptCatalog.as_view(packages=["docnumbers"])(request)
 
     def preview_view(self, request):
         """JSON: the validation messages of the typed format, its next numbers, and

@@ -79,7 +79,7 @@ def date_problem(field, day) -> str:
         "correct the date '%(field)s'."
     ) % {
         "day": day.isoformat()[:10],
-        "field": date_field.verbose_name if date_field is not None else gettext("date"),
+        "field": date_field.verbose_name if date_field is not None else "",
         "first": first,
         "last": last,
     }
