@@ -118,7 +118,7 @@ def test_a_format_is_named_by_code_and_series_name_not_a_sample():
 def test_the_series_dropdown_names_the_default_without_a_sample(admin_client):
     NumberFormat.objects.create(code="quote", name="Standard", prefix="Q-", position=1)
     text = admin_client.get(reverse("admin:testapp_quote_add")).content.decode()
-    assert "Default series (quote: Standard)" in text
+    assert "Default series (Standard)" in text
     assert "0001" not in text
 
 
@@ -322,3 +322,70 @@ def test_number_ordering_sorts_negative_numbers_before_zero_and_up():
     assert len(stored) == 4
     texts = Invoice.objects.order_by(number_ordering("invoice_number", Invoice))
     assert [i.invoice_number for i in texts] == [-5, -1, 3, 12]
+
+
+# -- issue #22: series by name, the month's one message, a history with values -----------
+
+
+def test_series_are_listed_and_filtered_by_name_not_code(admin_client, django_user_model):
+    from docnumbers.admin import series_text
+
+    NumberFormat.objects.create(code="quote", name="Export", prefix="EXP-", position=1)
+    unnamed = NumberFormat.objects.create(code="quote", prefix="Q-", padding=3, position=0)
+    assert series_text(unnamed) == "Q-###"
+    Quote.objects.create()
+    page = admin_client.get(reverse("admin:testapp_quote_add")).content.decode()
+    assert "Default series (Q-###)" in page and ">Export</option>" in page
+    from django.contrib import admin
+    from django.contrib.admin.filters import SimpleListFilter
+    from django.test import RequestFactory
+
+    from docnumbers.admin import DocumentNumberAdminMixin
+
+    class QuoteAdmin(DocumentNumberAdminMixin, admin.ModelAdmin):
+        list_filter = ["series"]
+
+    model_admin = QuoteAdmin(Quote, admin.site)
+    request = RequestFactory().get("/")
+    (filter_class,) = model_admin.get_list_filter(request)
+    assert issubclass(filter_class, SimpleListFilter)
+    spec = filter_class(request, {"series": ["none"]}, Quote, model_admin)
+    assert [label for _, label in spec.lookup_choices] == ["Default series", "Q-###", "Export"]
+    assert spec.queryset(request, Quote.objects.all()).count() == 1
+
+
+def test_a_fiscal_month_below_one_has_one_message(admin_client):
+    series = NumberFormat.objects.get(code="invoice")
+    data = {
+        "code": "invoice",
+        "name": "",
+        "prefix": series.prefix,
+        "suffix": "",
+        "padding": 4,
+        "reset": "yearly",
+        "active": "on",
+    }
+    for month in ("-3", "0", "13"):
+        response = admin_client.post(format_url(series), {**data, "fiscal_year_start_month": month})
+        assert response.context["adminform"].form.errors["fiscal_year_start_month"] == [
+            "Enter a month from 1 (January) to 12 (December)."
+        ]
+
+
+def test_the_format_history_says_old_and_new_values(admin_client):
+    series = NumberFormat.objects.get(code="invoice")
+    data = {
+        "code": "invoice",
+        "name": "",
+        "prefix": "FAC-{YYYY}-",
+        "suffix": "",
+        "padding": 5,
+        "reset": "yearly",
+        "fiscal_year_start_month": 1,
+        "active": "on",
+    }
+    assert admin_client.post(format_url(series), data).status_code == 302
+    entry = LogEntry.objects.get(object_id=str(series.pk))
+    assert entry.get_change_message() == (
+        "Changed prefix from “INV-{YYYY}-” to “FAC-{YYYY}-”; padding from “4” to “5”."
+    )
