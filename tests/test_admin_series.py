@@ -349,7 +349,11 @@ def test_series_are_listed_and_filtered_by_name_not_code(admin_client, django_us
     request = RequestFactory().get("/")
     (filter_class,) = model_admin.get_list_filter(request)
     assert issubclass(filter_class, SimpleListFilter)
-    spec = filter_class(request, {"series": ["none"]}, Quote, model_admin)
+    import django
+
+    # Django 5.0 hands a filter the list of a parameter's values, 4.2 the last one.
+    params = {"series": ["none"] if django.VERSION >= (5, 0) else "none"}
+    spec = filter_class(request, params, Quote, model_admin)
     assert [label for _, label in spec.lookup_choices] == ["Default series", "Q-###", "Export"]
     assert spec.queryset(request, Quote.objects.all()).count() == 1
 
