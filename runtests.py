@@ -102,7 +102,12 @@ def main() -> int:
         [*pytest, "tests", *([] if browser else ["-m", "not browser"]), *sys.argv[1:]],
     ]
     if (ROOT / "sample_erp" / "tests").is_dir() and not sys.argv[1:]:
-        runs.append([*pytest, "sample_erp/tests", "--ds", "sample_erp.settings"])
+        runs.append(
+            [
+                *[*pytest, "sample_erp/tests", "--ds", "sample_erp.settings"],
+                *([] if browser else ["-m", "not browser"]),
+            ]
+        )
     status = 0
     for command in runs:
         print("+", " ".join(command[2:]), flush=True)

@@ -18,8 +18,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 
-from . import allocation, audit, clock, collisions, formatting, issued, labels, registry
+from . import allocation, audit, clock, collisions, formatting, issued, labels, numbering, registry
 from .allocation import MAX_VALUE
 from .exceptions import AuditInputError, CounterMoveRefused
 from .fields import AutoSequenceField, sequence_fields
@@ -147,6 +148,11 @@ def start_period(request, series, form, resets) -> str:
     except formatting.TemplateError as exc:  # a fiscal year before year 1
         form.add_error("day", exc.message)
         return ""
+    if resets:
+        problem = past_or_implausible(series, field, data["day"])
+        if problem:
+            form.add_error("day", problem)
+            return ""
     scope = ()
     if field.unique_with:
         targets = [field.model._meta.get_field(name) for name in field.unique_with]
@@ -191,6 +197,26 @@ def start_period(request, series, form, resets) -> str:
     } + (gettext(" Reason: %(reason)s") % {"reason": reason} if reason else "")
 
 
+def past_or_implausible(series, field, day) -> str:
+    """Why ``day``'s period cannot be started ahead of time, or '': a period that has
+    begun already is started by its first document, and a date outside
+    ``DOCNUMBERS_DATE_RANGE`` numbers nothing."""
+    problem = numbering.date_problem(field, day)
+    if problem:
+        return problem
+    fmt = series.as_format()
+    today = numbering.today()
+    if day < today and fmt.period(day) != fmt.period(today):
+        return gettext(
+            "%(period)s is over: only the current period (%(current)s) or a later one can be "
+            "started ahead of time."
+        ) % {
+            "period": labels.period_label(fmt.period(day)),
+            "current": labels.period_label(fmt.period(today)),
+        }
+    return ""
+
+
 def record_skipped(counter_id, first, last, reason, user, using) -> None:
     """The numbers a move skipped, as an explained gap: the audit lists them as explained."""
     GapExplanation.objects.using(using).create(
@@ -219,10 +245,27 @@ class OneMessagePerFieldMixin:
                 self._errors[name] = errors.__class__(errors[:1], error_class=errors.error_class)
 
 
+def validate_month(value):
+    if not 1 <= value <= 12:
+        raise forms.ValidationError(
+            _("Enter a month from 1 (January) to 12 (December)."), code="fiscal_month"
+        )
+
+
 class NumberFormatForm(OneMessagePerFieldMixin, forms.ModelForm):
     class Meta:
         model = NumberFormat
         fields = [*PREVIEW_FIELDS, "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A positive field's form field says ">= 0", though 0 is refused too: one message
+        # for both ends of the month instead.
+        month = self.fields.get("fiscal_year_start_month")
+        if month is not None:
+            month.min_value = month.max_value = None
+            month.validators = [validate_month]
+            month.widget.attrs.update(min=1, max=12)
 
 
 # -- Number formats -----------------------------------------------------------------------
@@ -278,6 +321,24 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
         for series in NumberFormat.objects.filter(active=True).order_by("position", "pk"):
             orders.setdefault(series.code, []).append(series)
         return orders
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The history of a format names each changed setting with its old and new value
+        ("Changed prefix from “INV-” to “FAC-”."), not only its name."""
+        if add or not form.changed_data:
+            return super().construct_change_message(request, form, formsets, add)
+        changes = []
+        for name in form.changed_data:
+            field = form.fields[name]
+            changes.append(
+                gettext("%(field)s from “%(old)s” to “%(new)s”")
+                % {
+                    "field": NumberFormat._meta.get_field(name).verbose_name,
+                    "old": _shown(field, form.initial.get(name)),
+                    "new": _shown(field, form.cleaned_data.get(name)),
+                }
+            )
+        return gettext("Changed %(changes)s.") % {"changes": "; ".join(changes)}
 
     @staticmethod
     def _reorder_message(code, old, new) -> str:
@@ -340,12 +401,22 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
                 name="%s_%s_preview" % info,
             ),
             path(
+                "jsi18n/",
+                self.admin_site.admin_view(self.javascript_catalog, cacheable=True),
+                name="%s_%s_jsi18n" % info,
+            ),
+            path(
                 "<path:object_id>/start-period/",
                 self.admin_site.admin_view(self.start_period_view),
                 name="%s_%s_start_period" % info,
             ),
             *super().get_urls(),
         ]
+
+    def javascript_catalog(self, request):
+        """The strings of docnumbers' scripts in the user's language (``djangojs``), added
+        to the admin's own catalog, which the page loads first."""
+        return JavaScriptCatalog.as_view(packages=["docnumbers"])(request)
 
     def preview_view(self, request):
         """JSON: the validation messages of the typed format, its next numbers, and
@@ -494,6 +565,16 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/docnumbers/numberformat/start_period.html", context)
+
+
+def _shown(field, value) -> str:
+    """A setting's value as the form shows it: a choice by its label, a flag as yes/no."""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    for choice, label in getattr(field, "choices", ()) or ():
+        if str(choice) == str(value) and value not in (None, ""):
+            return str(label)
+    return "" if value is None else str(value)
 
 
 def _int(value, default):
@@ -1044,6 +1125,44 @@ def _padded(expression):
     return LPad(Cast(expression, CharField()), 19, Value("0"))
 
 
+def series_text(series) -> str:
+    """A series as people know it: its name, else what its numbers look like
+    (``INV-{YYYY}-####``), never its code alone."""
+    if series.name:
+        return series.name
+    return f"{series.prefix}{'#' * max(series.padding, 1)}{series.suffix}"
+
+
+class SeriesChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return series_text(obj)
+
+
+def series_filter(field: AutoSequenceField):
+    """A list filter on ``field``'s ``series_field`` that names each series for people,
+    and the documents saved without one as the default series'."""
+
+    class SeriesFilter(admin.SimpleListFilter):
+        title = field.model._meta.get_field(field.series_field).verbose_name
+        parameter_name = field.series_field
+
+        def lookups(self, request, model_admin):
+            formats = NumberFormat.objects.filter(code=field.format_code).order_by("position", "pk")
+            return [("none", gettext("Default series"))] + [
+                (str(series.pk), series_text(series)) for series in formats
+            ]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if value == "none":
+                return queryset.filter(**{f"{field.series_field}__isnull": True})
+            if value:
+                return queryset.filter(**{f"{field.series_field}_id": value})
+            return queryset
+
+    return SeriesFilter
+
+
 def series_queryset(field: AutoSequenceField, using=None):
     """The series a document of ``field`` may pick: the active ones, in the admin's order."""
     return NumberFormat.objects.using(using).series_of(field.format_code)
@@ -1241,15 +1360,24 @@ class DocumentNumberAdminMixin:
         exclude = list(super().get_exclude(request, obj) or ())
         return exclude + [name for name in sorted(self._hidden_names()) if name not in exclude]
 
+    def get_list_filter(self, request):
+        """A ``series_field`` in ``list_filter`` lists the series by name, not by code."""
+        filters = list(super().get_list_filter(request))
+        for field in self._number_fields:
+            if field.series_field in filters and field.format_code is not None:
+                filters[filters.index(field.series_field)] = series_filter(field)
+        return filters
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         for field in self._number_fields:
             if field.series_field == db_field.name and field.format_code is not None:
                 formats = series_queryset(field, kwargs.get("using"))
                 kwargs["queryset"] = formats
+                kwargs.setdefault("form_class", SeriesChoiceField)
                 default = formats.first()
                 if default is not None:
                     kwargs.setdefault(
                         "empty_label",
-                        gettext("Default series (%(series)s)") % {"series": default},
+                        gettext("Default series (%(series)s)") % {"series": series_text(default)},
                     )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -23,16 +23,19 @@ class TemplateError(DocnumbersError, ValueError):
 
 
 class DateOutOfRange(TemplateError, ValidationError):
-    """A document's date falls in a fiscal year that leaves the calendar (it starts
-    before year 1 or ends after 9999), so its period or a token cannot be written.
+    """A document's date cannot be numbered: it lies outside ``DOCNUMBERS_DATE_RANGE``
+    (1900-2999 by default: most likely a typo), or in a fiscal year that leaves the
+    calendar (it starts before year 1 or ends after 9999).
 
     A TemplateError, and a ValidationError too, so that ``full_clean()``, forms and
-    the admin show the message wherever a check meets such a date.
+    the admin show the message wherever a check meets such a date; ``field`` names
+    the date field when it is known.
     """
 
-    def __init__(self, message: str, code: str = "date_range"):
+    def __init__(self, message: str, code: str = "date_range", field: str | None = None):
         TemplateError.__init__(self, message, code)
         ValidationError.__init__(self, message, code=code)
+        self.field = field
 
     def __str__(self):
         return self.message

@@ -127,6 +127,7 @@ class NumberConstraint(models.UniqueConstraint):
     def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
         field = model._meta.get_field(self.sequence_field)
         problems = frozen.frozen_problems(field, instance, using)
+        problems += numbering.day_problems(field, instance)
         errors = {name: message for name, message in problems if name not in (exclude or ())}
         if errors:
             raise ValidationError(errors)

@@ -267,7 +267,9 @@ class Counter(models.Model):
 class CounterChange(models.Model):
     """A by-hand change of a counter: who moved it, when, from what, to what and why."""
 
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="changes")
+    counter = models.ForeignKey(
+        Counter, verbose_name=_("sequence"), on_delete=models.PROTECT, related_name="changes"
+    )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
     # PROTECT: the trail outlives its authors; deactivate a user instead of deleting them.
     changed_by = models.ForeignKey(
@@ -318,7 +320,12 @@ class GapExplanation(models.Model):
         RENUMBERED = "renumbered", _("Renumbered (moved to another sequence)")
         OTHER = "other", _("Other")
 
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="gap_explanations")
+    counter = models.ForeignKey(
+        Counter,
+        verbose_name=_("sequence"),
+        on_delete=models.PROTECT,
+        related_name="gap_explanations",
+    )
     first = models.BigIntegerField(_("first missing number"))
     last = models.BigIntegerField(_("last missing number"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.VOIDED)

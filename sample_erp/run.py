@@ -9,6 +9,10 @@ into it, migrates the database (SQLite in ``sample_erp/db.sqlite3``, or
 development server on 127.0.0.1:8000. Running it again changes nothing but the
 login's password, which it sets back to the demo one. Standard library only:
 it runs before anything is installed.
+
+    python3 sample_erp/run.py --address 127.0.0.1:8765 --language fr
+
+serves it on another port, in French (or ``de``, ``es``, ``en``).
 """
 
 import argparse
@@ -21,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 MANAGE = ROOT / "sample_erp" / "manage.py"
 ADDRESS = "127.0.0.1:8000"
+LANGUAGES = ["en", "fr", "de", "es"]
 
 
 def venv_python() -> Path:
@@ -87,8 +92,20 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--no-server", action="store_true", help="prepare everything, do not start the server"
     )
-    parser.add_argument("--address", default=ADDRESS, help=f"runserver's address ({ADDRESS})")
+    parser.add_argument(
+        "--address",
+        default=ADDRESS,
+        help=f"where the server listens, host:port or port (default {ADDRESS})",
+    )
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="show the demo and its admin in this language, whatever the browser asks "
+        "(default: the browser's language)",
+    )
     options = parser.parse_args(argv)
+    if options.language:
+        os.environ["SAMPLE_ERP_LANGUAGE"] = options.language
     if sys.version_info < (3, 11):  # noqa: UP036 (run by whatever python3 is installed)
         sys.exit("The demo needs Python 3.11 or newer.")
 
@@ -98,13 +115,15 @@ def main(argv=None) -> None:
     manage(python, "migrate", "--noinput", "-v", "0")
     say("Loading the demo data")
     manage(python, "load_demo_data")
-    url = f"http://{options.address}/"
+    address = options.address if ":" in options.address else f"127.0.0.1:{options.address}"
+    url = f"http://{address}/"
     manage(python, "demo_user", "--url", f"{url}admin/")
     if options.no_server:
-        say(f"Ready. Start the server with: {python} {MANAGE} runserver {options.address}")
+        language = f"SAMPLE_ERP_LANGUAGE={options.language} " if options.language else ""
+        say(f"Ready. Start the server with: {language}{python} {MANAGE} runserver {address}")
         return
     say(f"Starting the server: public pages at {url}, admin at {url}admin/ (Ctrl+C to stop)")
-    command = [str(python), str(MANAGE), "runserver", options.address]
+    command = [str(python), str(MANAGE), "runserver", address]
     if os.name == "nt":
         sys.exit(subprocess.call(command))
     os.execv(str(python), command)

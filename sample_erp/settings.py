@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of each request: the browser's, or the one run.py --language fixes.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -90,8 +92,13 @@ TEMPLATES = [
 USE_TZ = True
 # Documents are numbered by their local date; the demo's accounts keep Paris time.
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Paris")
-LANGUAGE_CODE = "en-us"
 USE_I18N = True
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch"), ("es", "Español")]
+# ``python3 sample_erp/run.py --language fr`` sets SAMPLE_ERP_LANGUAGE: every page is then
+# in that language, whatever the browser asks; unset, the browser's language is used.
+LANGUAGE_CODE = os.environ.get("SAMPLE_ERP_LANGUAGE") or "en"
+if os.environ.get("SAMPLE_ERP_LANGUAGE"):
+    LANGUAGES = [language for language in LANGUAGES if language[0] == LANGUAGE_CODE]
 
 STATIC_URL = "/static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

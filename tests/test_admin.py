@@ -741,7 +741,7 @@ def test_series_field_offers_the_active_series_in_order(admin_client, quote_seri
     field = response.context["adminform"].form.fields["series"]
     assert list(field.queryset) == [export, standard]
     assert retired not in field.queryset
-    assert "Default series (quote: Export" in field.empty_label
+    assert "Default series (Export)" in field.empty_label
 
 
 def test_a_document_picks_its_series(admin_client, quote_series):

@@ -29,32 +29,93 @@ def entries(po_text: str):
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="apt-get install gettext")
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_string_is_translated(tmp_path, language):
-    """makemessages over a copy of the package: nothing untranslated, nothing fuzzy."""
+def test_every_string_is_translated(tmp_path, language, domain):
+    """makemessages over a copy of the package: nothing untranslated, nothing fuzzy, in
+    the Python and template strings (django) and in the scripts' strings (djangojs)."""
     copy = tmp_path / "docnumbers"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-l", language, "--no-obsolete"],
+        [
+            *[sys.executable, "-m", "django", "makemessages", "-d", domain],
+            *["-l", language, "--no-obsolete"],
+        ],
         cwd=copy,
         check=True,
         capture_output=True,
         env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": ""},
     )
-    text = (copy / "locale" / language / "LC_MESSAGES" / "django.po").read_text()
+    text = (copy / "locale" / language / "LC_MESSAGES" / f"{domain}.po").read_text()
+    found = [msgid for flags, msgid, texts in entries(text)]
     untranslated = [msgid for flags, msgid, texts in entries(text) if not all(texts)]
     fuzzy = [msgid for flags, msgid, texts in entries(text) if "fuzzy" in flags]
-    assert untranslated == [] and fuzzy == []
+    assert found and untranslated == [] and fuzzy == []
     # The compiled catalog shipped next to it says the same (compilemessages was run).
     folder = PACKAGE / "locale" / language / "LC_MESSAGES"
-    with open(folder / "django.mo", "rb") as mo:
+    with open(folder / f"{domain}.mo", "rb") as mo:
         compiled = gettext.GNUTranslations(mo)
     stale = [
         msgid
-        for flags, msgid, texts in entries((folder / "django.po").read_text())
+        for flags, msgid, texts in entries((folder / f"{domain}.po").read_text())
         if len(texts) == 1 and compiled.gettext(msgid) != texts[0]
     ]
     assert stale == []
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("fr", "Pas d'aperçu : corrigez d'abord le format."),
+        ("de", "Keine Vorschau: korrigieren Sie zuerst das Format."),
+        ("es", "Sin vista previa: corrija primero el formato."),
+    ],
+)
+def test_the_format_page_loads_the_scripts_catalog(admin_client, language, text):
+    """The preview's own strings come from docnumbers' JavaScript catalog, which the
+    format page loads after the admin's."""
+    import json
+
+    from django.urls import reverse
+
+    catalog_url = reverse("admin:docnumbers_numberformat_jsi18n")
+    # override: the request's language must not stay active for the next tests.
+    with translation.override("en"):
+        page = admin_client.get(
+            reverse("admin:docnumbers_numberformat_add"), HTTP_ACCEPT_LANGUAGE=language
+        ).content.decode()
+        script = admin_client.get(catalog_url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert page.index(reverse("admin:jsi18n")) < page.index(catalog_url)
+    assert page.index(catalog_url) < page.index("format_preview.js")
+    assert json.dumps("No preview: fix the format first.") in script
+    assert json.dumps(text) in script
+
+
+def test_one_word_per_concept():
+    """The preview's token table and the errors about tokens use the same word."""
+    words = {"fr": "alise", "de": "Platzhalter", "es": "arcador"}
+    for language, word in words.items():
+        with translation.override(language):
+            assert word in translation.gettext("Tokens for the prefix and suffix")
+            assert word in translation.gettext("Tokens are upper case: write '{%(token)s}'.")
+
+
+@pytest.mark.django_db
+def test_readonly_labels_take_the_languages_colon(admin_client):
+    """French puts a space before a colon: the read-only labels of Set next number get
+    Django's own label suffix, like the form's labels."""
+    from django.urls import reverse
+
+    from tests.testapp.models import SimpleModel
+
+    SimpleModel.objects.create()
+    counter = __import__("docnumbers.models").models.Counter.objects.get()
+    url = reverse("admin:docnumbers_counter_set_next_value", args=[counter.pk])
+    with translation.override("en"):
+        page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<label>Dernier attribué\xa0:</label>" in page
+    assert "<label>Minimum autorisé\xa0:</label>" in page
+    assert 'for="id_next_value">Prochain numéro\xa0:</label>' in page
 
 
 @pytest.mark.parametrize(

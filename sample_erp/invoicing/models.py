@@ -45,7 +45,8 @@ class Invoice(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         limit_choices_to={"code": "invoice"},
-        help_text="Leave empty for the default series (INV-).",
+        help_text="Keep the default series (the first active one under Number formats), "
+        "or pick another.",
     )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
     issued_on = models.DateField(
@@ -61,7 +62,7 @@ class Invoice(models.Model):
         unique_with="customer",
         format=Format("customer-invoice", prefix="{YYYY}/", padding=3, reset="yearly"),
         date_field="issued_on",
-        verbose_name="customer's invoice number",
+        verbose_name="customer's no.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
