@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
+from django.utils.translation import gettext
 
 from . import allocation, clock, collisions, formatting, late, state, triggers
 from .conf import setting
