@@ -366,6 +366,30 @@ def test_a_rolled_back_number_is_given_back_and_saving_again_takes_it(shape):
         assert all_stored(shape) == expected(shape, 1, 2), path(shape, mode)
 
 
+# -- the object that was saved saves again, after its COMMIT, without being loaded again ------
+
+
+@shapes
+def test_the_saved_object_saves_again_after_commit_and_keeps_its_number(shape):
+    for mode in each(MODES):
+        with in_mode(mode):
+            doc = shape.model.objects.create(**shape.values())
+        if shape.free:
+            setattr(doc, shape.free, "edited")
+        if "issued_on" in shape.values():
+            doc.issued_on = D(2026, 3, 20)  # a day of the same period: allowed
+        with in_mode(mode):
+            doc.save()
+        assert all_stored(shape) == expected(shape, 1), path(shape, mode)
+        if shape.move is not None:
+            shape.move(doc)
+            with pytest.raises(NumberFrozen) as refused:
+                with in_mode(mode):
+                    doc.save()
+            assert not isinstance(refused.value, StaleDocument), path(shape, mode)
+            assert all_stored(shape) == expected(shape, 1), path(shape, mode)
+
+
 # -- a copy is a new document; the original keeps working ----------------------------------------
 
 
