@@ -46,6 +46,7 @@ from tests.testapp.models import (
     LateInvoiceChild,
     LateInvoiceProxy,
     LateTicket,
+    Ledger,
     PerNameModel,
     Quote,
     Receipt,
@@ -126,6 +127,13 @@ SHAPES = [
         str,
         field_name="child_number",
     ),
+    Shape(
+        "plain-scoped-by-a-name-ending-in-id",
+        Ledger,
+        lambda: {"external_id": "A-1"},
+        str,
+        _set("external_id", "B-2"),
+    ),
     Shape("plain-scoped", PerNameModel, lambda: {"name": "north"}, str, _set("name", "south")),
     Shape(
         "formatted",
@@ -202,6 +210,7 @@ shapes = pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
 
 #: Every model with rows in these tests, children before their parents.
 MODELS = [
+    Ledger,
     DocChild,
     Doc,
     Receipt,

@@ -165,3 +165,10 @@ class DocChild(Doc):
     """Numbered twice: the parent's formatted number, and its own plain one."""
 
     child_number = AutoSequenceField()
+
+
+class Ledger(models.Model):
+    """Scoped by a plain field whose name ends in ``_id`` (not a foreign key)."""
+
+    external_id = models.CharField(max_length=20)
+    number = AutoSequenceField(unique_with="external_id")
