@@ -17,6 +17,7 @@ from django.db.models.signals import class_prepared, post_init, post_save, pre_s
 
 from . import (
     _compat,
+    bulk,
     checks,
     columns,
     formatting,
@@ -284,6 +285,7 @@ def _prepare_model(sender, **kwargs):
         pre_save.connect(_before_save, sender=sender, weak=False)
         post_save.connect(_after_save, sender=sender, weak=False)
         _compat.guard_updates(sender, _expected, frozen.raise_stale)
+        _compat.number_bulk_creates(sender, bulk.NumberingQuerySet)
 
 
 def _add_companions(field, cls):
