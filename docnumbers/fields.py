@@ -54,7 +54,7 @@ class _LateNumberAttribute(DeferredAttribute):
 class NumberDisplayField(columns.BinaryCollationMixin, models.CharField):
     """The formatted number as it was issued (``INV-2026-0001``); never rewritten.
 
-    ``exact=True`` (what the field adds since 0.2) makes the column compare byte for
+    ``exact=True`` (what the field adds to new columns) makes the column compare byte for
     byte on MariaDB too, so ``INV-2026-0001`` and ``inv-2026-0001`` are two texts;
     columns made before keep their collation until the migration that sets it.
     """
