@@ -6,6 +6,7 @@ Each has a test that runs on every supported Django version (tests/test_compat.p
 from __future__ import annotations
 
 import functools
+import sys
 
 
 def guard_updates(model, expected, refused) -> None:
@@ -40,3 +41,38 @@ def guard_updates(model, expected, refused) -> None:
 
     _do_update._docnumbers_guard = True
     model._do_update = _do_update
+
+
+def number_bulk_creates(model, queryset_mixin) -> None:
+    """Give the managers of ``model`` a QuerySet class with ``queryset_mixin`` in front.
+
+    Why no public way: Django sends no signal before ``bulk_create`` and calls
+    ``Field.pre_save`` one object at a time while it compiles the INSERT, so a
+    batch cannot be numbered in one statement per key from the field. Users call
+    ``bulk_create`` on the managers their models already have (``objects``), so
+    the QuerySet class those managers build (``Manager._queryset_class``, set by
+    ``from_queryset``) gets the mixin, for numbered models only: their own
+    managers, those they inherit (copied per model by ``Options.managers``) and
+    the copies already made. The mixin falls through for a model without a
+    numbered field (an abstract parent's manager serves all its children).
+    """
+    managers = [
+        m for base in model.__mro__ if hasattr(base, "_meta") for m in base._meta.local_managers
+    ]
+    for manager in [*managers, *model._meta.managers]:
+        current = manager._queryset_class
+        if not issubclass(current, queryset_mixin):
+            manager._queryset_class = _numbering_class(current, queryset_mixin)
+
+
+def _numbering_class(queryset_class, mixin):
+    """One subclass per QuerySet class, named in this module so that querysets pickle."""
+    name = f"Numbering_{queryset_class.__module__}_{queryset_class.__qualname__}"
+    name = "".join(c if c.isalnum() else "_" for c in name)
+    module = sys.modules[__name__]
+    made = getattr(module, name, None)
+    if made is None:
+        made = type(name, (mixin, queryset_class), {"__module__": __name__})
+        made.__qualname__ = name
+        setattr(module, name, made)
+    return made

@@ -354,10 +354,21 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["docnumbers/admin.css"]}
 
-    def __init__(self, model, admin_site):
-        super().__init__(model, admin_site)
-        # sortable2 titles the handle column with the field's name; the grip says enough.
-        self._reorder_.__func__.short_description = ""
+    # sortable2's handle column ("_reorder_") is titled with the order field's name; the
+    # grip says enough. Its documented way to change the column is list_display: the
+    # handle is shown by a column of our own, untitled, that renders sortable2's handle.
+    def get_list_display(self, request):
+        return [
+            "grip" if name == "_reorder_" else name for name in super().get_list_display(request)
+        ]
+
+    def get_list_display_links(self, request, list_display):
+        links = super().get_list_display_links(request, list_display)
+        return [name for name in links if name != "grip"] or ["series"]
+
+    @admin.display(description="", ordering="position")
+    def grip(self, obj):
+        return self._reorder_(obj)
 
     @admin.display(description=_("series"), ordering="code")
     def series(self, obj):

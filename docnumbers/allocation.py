@@ -2,7 +2,7 @@
 
 Every number comes from one statement that creates or advances the counter row
 of its key and returns the new value, under the row lock of the caller's
-transaction (the statements are in ``sql``). Where the backend has none, and
+transaction (the statements are in ``backends``). Where the backend has none, and
 for ``nowait``, the ORM path locks the row with ``select_for_update``.
 
 ``move_counter`` is the one way to set a counter to a value by hand (the
@@ -13,14 +13,14 @@ a CounterChange with who, when, old, new, reason and source.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable
 
 from django.db import DataError, IntegrityError, OperationalError, connections, router, transaction
 from django.db.models import BigIntegerField, ProtectedError
 from django.db.models.expressions import Expression
 
-from . import registry, sql
+from . import backends, registry
+from .backends import postgresql
 from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
 from .formatting import is_int
 from .keys import SequenceKey, shorten
@@ -75,7 +75,7 @@ def check_range(name: str, value: int, key=None) -> None:
 
 
 def _new_row(key: SequenceKey, value: int, number_format_id) -> list:
-    """The values of a new counter row, in the order of ``sql._INSERT_COUNTER``."""
+    """The values of a new counter row, in ``backends.base.COUNTER_COLUMNS`` order."""
     # The sequence column holds 255 characters, like the key: a longer name of the
     # function API is kept as its head and a digest, as the key is.
     return [key.text, value, shorten(key.sequence), key.scope_text, key.period, number_format_id]
@@ -90,7 +90,7 @@ def _advanced(current, count, floor, reset_value, start_at):
 
 
 def _statement_params(count, floor, reset_value, start_at):
-    """The purpose (see ``sql``) and its parameters after the new row's values."""
+    """The purpose (see ``backends.base``) and its parameters after the new row's values."""
     if reset_value is not None:
         return "issue_wrapping", [reset_value - count, start_at, count]
     if floor is not None:
@@ -141,8 +141,8 @@ def take(
     check_range("The counter", first, key)
     using = _using(using)
     connection = connections[using]
-    statement = None if nowait else sql.counter_statement(connection, "issue")
-    if statement is None:
+    ops = backends.ops(connection)
+    if nowait or ops.counter_statement("issue") is None:
         return _take_with_orm(
             key,
             count,
@@ -158,10 +158,7 @@ def take(
     params = _new_row(key, first, number_format_id) + step
     try:
         with connection.cursor() as cursor:
-            if sql.needs_creation_guard(connection):
-                return _take_innodb(cursor, key, purpose, step, params)
-            cursor.execute(sql.counter_statement(connection, purpose), params)
-            return cursor.fetchone()
+            return ops.take(cursor, purpose, key.text, step, params)
     except (IntegrityError, DataError) as exc:
         if _is_overflow(exc):
             raise CounterOverflow(
@@ -190,7 +187,7 @@ class NextValue(Expression):
         self.params = list(params)
 
     def as_sql(self, compiler, connection):
-        return sql.NEXT_VALUE_IN_INSERT, self.params
+        return backends.ops(connection).next_value_sql(), self.params
 
 
 def in_insert(key: SequenceKey, start_at: int, using: str):
@@ -203,13 +200,14 @@ def in_insert(key: SequenceKey, start_at: int, using: str):
     None elsewhere, or while the function is missing: use ``take``.
     """
     connection = connections[using]
-    if not sql.can_number_in_insert(connection):
+    ops = backends.ops(connection)
+    if not ops.can_number_in_insert:
         return None
     ident = (using, connection.settings_dict["NAME"])
     present = _in_insert.get(ident)
     if present is None:
         with connection.cursor() as cursor:
-            cursor.execute(sql.HAS_NEXT_VALUE_FUNCTION)
+            cursor.execute(ops.has_next_value_sql())
             present = _in_insert[ident] = bool(cursor.fetchone()[0])
     if not present:
         return None
@@ -224,40 +222,6 @@ def forget_functions() -> None:
     _in_insert.clear()
 
 
-def _take_innodb(cursor, key, purpose, step, params) -> tuple[int, int]:
-    """MariaDB: move an existing counter by UPDATE (a record lock, no gap lock); create a
-    missing one under its guard row, so that every wait is one InnoDB can see."""
-    cursor.execute(sql.MARIADB_UPDATE[purpose], [*step, key.text])
-    if cursor.rowcount == 0:
-        digest = hashlib.sha1(key.text.encode("utf-8")).digest()
-        cursor.execute(
-            sql.MARIADB_LOCK_GUARD, [int.from_bytes(digest[:4], "big") % sql.MARIADB_GUARD_BUCKETS]
-        )
-        cursor.fetchall()
-        cursor.execute(sql.ON_DUPLICATE_KEY[purpose], params)
-        return cursor.fetchone()
-    cursor.execute(sql.MARIADB_COUNTER_BY_KEY, [key.text])
-    return cursor.fetchone()
-
-
-@contextlib.contextmanager
-def _no_wait(connection):
-    """Make a lock conflict fail at once instead of waiting (SQLite's busy timeout)."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    connection.ensure_connection()
-    # The raw connection: Django refuses queries in a transaction marked for rollback,
-    # and the timeout must be restored even then.
-    raw = connection.connection
-    (previous,) = raw.execute(sql.SQLITE_BUSY_TIMEOUT).fetchone()
-    raw.execute(sql.SQLITE_SET_BUSY_TIMEOUT % 0)
-    try:
-        yield
-    finally:
-        raw.execute(sql.SQLITE_SET_BUSY_TIMEOUT % int(previous))
-
-
 def _take_with_orm(
     key, count, *, first, start_at, floor, reset_value, number_format_id, nowait, using
 ):
@@ -265,8 +229,10 @@ def _take_with_orm(
 
     ``first`` is the value a new counter row starts with.
     """
+    connection = connections[using]
+    no_wait = backends.ops(connection).no_wait(connection) if nowait else contextlib.nullcontext()
     try:
-        with _no_wait(connections[using]) if nowait else contextlib.nullcontext():
+        with no_wait:
             with transaction.atomic(using=using, savepoint=False):
                 row = _locked_row(key, first, number_format_id, nowait=nowait, using=using)
                 if row is None:
@@ -322,7 +288,8 @@ def ensure_counter(
     using = _using(using)
     connection = connections[using]
     row = _new_row(key, start_at - 1, number_format_id)
-    if not sql.has_commit_hook(connection):
+    ops = backends.ops(connection)
+    if not ops.has_commit_hook:
         counter, _ = (
             _counter_model()
             .objects.using(using)
@@ -339,12 +306,12 @@ def ensure_counter(
         )
         return counter.pk
     with connection.cursor() as cursor:
-        cursor.execute(sql.COUNTER_ID, [*row, key.text])
+        cursor.execute(ops.counter_id_sql(), [*row, key.text])
         found = cursor.fetchone()
         if found is None:
             # Another transaction created it while this statement waited; its
             # snapshot predates that row, a new statement sees it.
-            cursor.execute(sql.COUNTER_ID_BY_KEY, [key.text])
+            cursor.execute(ops.counter_id_by_key_sql(), [key.text])
             found = cursor.fetchone()
         return found[0]
 
@@ -355,16 +322,16 @@ def queue_pending(
     """Write one late-allocation queue entry, creating its counter row if missing.
 
     One statement on PostgreSQL; the counter row is not locked (only the COMMIT
-    trigger increments it). ``entry`` holds the values of ``sql.QUEUE_COLUMNS``.
+    trigger increments it). ``entry`` holds the values of ``postgresql.QUEUE_COLUMNS``.
     """
     from .models import PendingNumber
 
     using = _using(using)
     connection = connections[using]
-    values = [entry[column] for column in sql.QUEUE_COLUMNS]
+    values = [entry[column] for column in postgresql.QUEUE_COLUMNS]
     with connection.cursor() as cursor:
         row = _new_row(key, start_at - 1, number_format_id)
-        cursor.execute(sql.QUEUE_PENDING, [*row, key.text, *values])
+        cursor.execute(backends.ops(connection).queue_pending_sql(), [*row, key.text, *values])
         if cursor.rowcount == 1:
             return
     # The counter row was created by another transaction while this statement
@@ -373,6 +340,19 @@ def queue_pending(
         key, start_at=start_at, number_format_id=number_format_id, using=using
     )
     PendingNumber.objects.using(using).create(counter_id=counter_id, **entry)
+
+
+def loaded_value(counter_id, key_text: str, value: int, using: str) -> int:
+    """The value a counter row that ``loaddata`` writes raw keeps: never below the value
+    its row holds here already (loading an older dump again must not reissue numbers)."""
+    held = (
+        _counter_model()
+        ._default_manager.using(using)
+        .filter(pk=counter_id, key=key_text)
+        .values_list("value", flat=True)
+        .first()
+    )
+    return value if held is None or held <= value else held
 
 
 def next_value(

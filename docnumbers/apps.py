@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import adoption, allocation, bulk, checks, late, loading, numbering, registry
+from . import adoption, allocation, checks, late, loading, numbering, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -12,7 +12,6 @@ class DocnumbersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        bulk.install()
         checks.register()
         loading.connect()
         pre_migrate.connect(adoption.refuse_unnumbered_rows, sender=self)

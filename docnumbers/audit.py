@@ -22,7 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from . import allocation, labels, registry
+from . import allocation, backends, labels, registry
 from .collisions import text_fields
 from .exceptions import AuditInputError, TemplateError
 from .fields import AutoSequenceField, sequence_fields
@@ -312,14 +312,15 @@ def _snapshot(using):
     """A read-only, repeatable-read transaction on PostgreSQL: every pass sees the same rows."""
     connection = connections[using]
     atomic = transaction.atomic(using=using)
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    statement = backends.ops(connection).snapshot_sql()
+    if statement is None or connection.in_atomic_block:
         return atomic
 
     class _Snapshot:
         def __enter__(self):
             atomic.__enter__()
             with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                cursor.execute(statement)
 
         def __exit__(self, *exc):
             return atomic.__exit__(*exc)
@@ -357,14 +358,15 @@ class _Pass:
                 value = timezone.make_aware(value)
         return self.date_field.get_db_prep_value(value, self.connection, prepared=False)
 
-    def _sql_parts(self):
-        qn = self.connection.ops.quote_name
-        group_cols = [qn(f.column) for f in self.group_fields]
-        number = qn(self.field.column)
-        where = [f"{number} IS NOT NULL"]
-        if self.formatted:
-            where.append(f"{group_cols[0]} IS NOT NULL")
-        return qn(self.model._meta.db_table), group_cols, number, " AND ".join(where)
+    def _sql_parts(self) -> dict:
+        """What ``backends`` builds the pass's queries from (names unquoted)."""
+        return {
+            "table": self.model._meta.db_table,
+            "group_columns": [f.column for f in self.group_fields],
+            "number": self.field.column,
+            "where": self.formatted,
+            "day": self.date_field.column if self.since is not None else None,
+        }
 
     def summary(self) -> list[SequenceReport]:
         """One report per group of rows (counter, or scope), plus counters with no rows."""
@@ -402,20 +404,8 @@ class _Pass:
 
     def _summary_rows(self) -> list[tuple]:
         """Per group: its columns, COUNT, MIN, MAX (and the same inside ``since``)."""
-        table, group_cols, number, where = self._sql_parts()
-        select = [*group_cols, "COUNT(*)", f"MIN({number})", f"MAX({number})"]
-        params = []
-        if self.since is not None:
-            day = self.connection.ops.quote_name(self.date_field.column)
-            select += [
-                f"COUNT(CASE WHEN {day} >= %s THEN 1 END)",
-                f"MIN(CASE WHEN {day} >= %s THEN {number} END)",
-                f"MAX(CASE WHEN {day} >= %s THEN {number} END)",
-            ]
-            params = [self.since] * 3
-        sql = f"SELECT {', '.join(select)} FROM {table} WHERE {where}"
-        if group_cols:
-            sql += f" GROUP BY {', '.join(group_cols)}"
+        sql = backends.ops(self.connection).audit_summary_sql(**self._sql_parts())
+        params = [self.since] * 3 if self.since is not None else []
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
@@ -463,23 +453,9 @@ class _Pass:
 
     def gaps(self) -> None:
         """Fill in the gaps and duplicates of the reports ``summary`` made."""
-        table, group_cols, number, where = self._sql_parts()
-        inner = [*group_cols, number]
-        outer_where = f"w.{number} - w.docnumbers_prev <> 1"
-        params = []
-        if self.since is not None:
-            day = self.connection.ops.quote_name(self.date_field.column)
-            inner.append(day)
-            outer_where += f" AND w.{day} >= %s"
-            params.append(self.since)
-        partition = f"PARTITION BY {', '.join(group_cols)} " if group_cols else ""
-        sql = (
-            f"SELECT {', '.join(f'w.{c}' for c in group_cols + [number])}, w.docnumbers_prev "
-            f"FROM (SELECT {', '.join(inner)}, "
-            f"LAG({number}) OVER ({partition}ORDER BY {number}) AS docnumbers_prev "
-            f"FROM {table} WHERE {where}) w WHERE {outer_where}"
-        )
-        n = len(group_cols)
+        sql = backends.ops(self.connection).audit_gaps_sql(**self._sql_parts())
+        params = [self.since] if self.since is not None else []
+        n = len(self.group_fields)
         duplicates = defaultdict(lambda: defaultdict(lambda: 1))
         found = defaultdict(list)
         with self.connection.cursor() as cursor:
@@ -717,27 +693,16 @@ def _shared_texts(fields, reports: list[SequenceReport], using: str) -> list[Seq
     audited = [f for f in fields if f in everywhere]
     if len(everywhere) < 2 or not audited:
         return []
-    connection = connections[using]
-    qn = connection.ops.quote_name
-    columns, selects = [], []
+    columns = []
     for field in everywhere:
         meta = field.model._meta
         column = (meta.db_table, meta.get_field(field.display_name).column)
-        if column in columns:
-            continue
-        columns.append(column)
-        table, name = (qn(part) for part in column)
-        selects.append(
-            f"SELECT {name} AS docnumbers_text, {len(columns)} AS docnumbers_src "
-            f"FROM {table} WHERE {name} IS NOT NULL"
-        )
+        if column not in columns:
+            columns.append(column)
     if len(columns) < 2:
         return []
-    sql = (
-        f"SELECT u.docnumbers_text FROM ({' UNION ALL '.join(selects)}) u "
-        "GROUP BY u.docnumbers_text HAVING COUNT(DISTINCT u.docnumbers_src) > 1 "
-        "ORDER BY u.docnumbers_text"
-    )
+    connection = connections[using]
+    sql = backends.ops(connection).shared_texts_sql(columns)
     with connection.cursor() as cursor:
         cursor.execute(sql)
         shared = [row[0] for row in cursor.fetchmany(SHARED_TEXTS_SHOWN)]

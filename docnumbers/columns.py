@@ -11,17 +11,12 @@ from __future__ import annotations
 
 from django.db import models
 
-#: The collations of these columns (utf8mb4: any text fits). Binary, and NO PAD:
-#: "order" and "order " stay two texts (a PAD SPACE collation ignores trailing spaces).
-MARIADB_EXACT_COLLATION = "utf8mb4_nopad_bin"
-MYSQL_EXACT_COLLATION = "utf8mb4_0900_bin"
+from . import backends
 
 
 def exact_collation(connection) -> str | None:
     """The collation that compares byte for byte on ``connection`` (None: the default does)."""
-    if connection.vendor != "mysql":
-        return None
-    return MARIADB_EXACT_COLLATION if connection.mysql_is_mariadb else MYSQL_EXACT_COLLATION
+    return backends.ops(connection).exact_collation()
 
 
 class BinaryCollationMixin:

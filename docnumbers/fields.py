@@ -17,6 +17,7 @@ from django.db.models.signals import class_prepared, post_init, post_save, pre_s
 
 from . import (
     _compat,
+    bulk,
     checks,
     columns,
     formatting,
@@ -53,7 +54,7 @@ class _LateNumberAttribute(DeferredAttribute):
 class NumberDisplayField(columns.BinaryCollationMixin, models.CharField):
     """The formatted number as it was issued (``INV-2026-0001``); never rewritten.
 
-    ``exact=True`` (what the field adds since 0.2) makes the column compare byte for
+    ``exact=True`` (what the field adds to new columns) makes the column compare byte for
     byte on MariaDB too, so ``INV-2026-0001`` and ``inv-2026-0001`` are two texts;
     columns made before keep their collation until the migration that sets it.
     """
@@ -284,6 +285,7 @@ def _prepare_model(sender, **kwargs):
         pre_save.connect(_before_save, sender=sender, weak=False)
         post_save.connect(_after_save, sender=sender, weak=False)
         _compat.guard_updates(sender, _expected, frozen.raise_stale)
+        _compat.number_bulk_creates(sender, bulk.NumberingQuerySet)
 
 
 def _add_companions(field, cls):

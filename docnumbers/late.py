@@ -11,20 +11,20 @@ Elsewhere (SQLite, MariaDB, or a save in autocommit mode) there is no such
 hook, and the field takes its number at save time as it always does.
 
 The trigger is installed by migration 0002, whose SQL is frozen there; the
-statements that queue entries are in ``sql``.
+statements that queue entries are in ``backends.postgresql``.
 """
 
 from __future__ import annotations
 
 from django.db import connections
 
-from . import allocation, registry, sql, state, tracking, triggers
+from . import allocation, backends, registry, state, tracking, triggers
 
 
 def applies(using: str) -> bool:
     """Whether a save on ``using`` can take its number at COMMIT."""
     connection = connections[using]
-    return sql.has_commit_hook(connection) and connection.in_atomic_block
+    return backends.ops(connection).has_commit_hook and connection.in_atomic_block
 
 
 def _target(field, instance, connection) -> dict:
@@ -134,11 +134,12 @@ def install_backstops(connection) -> None:
 
     Run after every migrate (the tables and fields may have changed); idempotent.
     """
-    if not sql.has_commit_hook(connection):
+    ops = backends.ops(connection)
+    if not ops.has_commit_hook:
         return
     tables = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
-        cursor.execute(sql.STATIC_TRIGGERS)
+        cursor.execute(ops.static_triggers_sql())
         static = {name for (name,) in cursor.fetchall()}
         for field in registry.fields():
             meta = field.model._meta
@@ -147,10 +148,8 @@ def install_backstops(connection) -> None:
             name = triggers.backstop_name(field)
             if triggers.trigger_name(field) in static:
                 # The field's static trigger refuses an unnumbered row itself.
-                cursor.execute(sql.DROP_TRIGGER.format(name=name, table=meta.db_table))
+                cursor.execute(ops.drop_trigger_sql(name, meta.db_table))
                 continue
             cursor.execute(
-                sql.REQUIRE_NUMBER_TRIGGER.format(
-                    name=name, table=meta.db_table, column=field.column, pk=meta.pk.column
-                )
+                ops.require_number_sql(name, meta.db_table, field.column, meta.pk.column)
             )

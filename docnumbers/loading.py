@@ -23,7 +23,7 @@ from collections import defaultdict
 from django.db import connections
 from django.db.models.signals import post_save, pre_save
 
-from . import keys, registry
+from . import allocation, keys, registry
 
 
 def _counter_model():
@@ -40,16 +40,8 @@ def counter_loaded(sender, instance, raw=False, using=None, **kwargs):
     instance.key = keys.key_text(
         instance.sequence, instance.number_format_id, instance.scope, instance.period
     )
-    if instance.pk is None:
-        return
-    held = (
-        sender._default_manager.using(using)
-        .filter(pk=instance.pk, key=instance.key)
-        .values_list("value", flat=True)
-        .first()
-    )
-    if held is not None and held > instance.value:
-        instance.value = held
+    if instance.pk is not None:
+        instance.value = allocation.loaded_value(instance.pk, instance.key, instance.value, using)
 
 
 def _waiting(using) -> dict:

@@ -18,11 +18,10 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils.translation import gettext
 
-from . import allocation, clock, collisions, formatting, late, state, triggers
+from . import allocation, backends, clock, collisions, formatting, late, state, triggers
 from .conf import setting
 from .exceptions import DateOutOfRange, SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
-from .sql import FORMAT_VERSION
 
 
 def _number_formats(using):
@@ -126,7 +125,8 @@ def kept_series(field, using, series_id=None):
     hit = _kept.get(ident)
     if hit is not None and now - hit[1] < setting("FORMAT_CACHE_SECONDS"):
         return hit[0]
-    formats = _number_formats(using).annotate(docnumbers_version=RawSQL(f"({FORMAT_VERSION})", []))
+    version = backends.ops(connections[using]).format_version_sql()
+    formats = _number_formats(using).annotate(docnumbers_version=RawSQL(f"({version})", []))
     if series_id is not None:
         series = formats.get(pk=series_id)
     else:

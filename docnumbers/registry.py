@@ -40,3 +40,9 @@ def codes() -> set[str]:
 def by_sequence_label() -> dict[str, object]:
     """Fields by ``app_label.model.field``: the text their counter keys start with."""
     return {f"{f.model._meta.label_lower}.{f.name}": f for f in fields()}
+
+
+def of_model(model) -> list:
+    """The registered fields among ``model``'s concrete fields (parents' and proxies' too)."""
+    registered = {id(f) for f in _fields.values()}
+    return [f for f in model._meta.concrete_fields if id(f) in registered]

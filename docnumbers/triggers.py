@@ -12,7 +12,7 @@ PostgreSQL caches its plans; a save sends no statement beyond the INSERT.
 
 The trigger's SQL is frozen in the project's own migrations by the operation
 ``InstallLateNumbering`` (as django-pgtrigger does): ``manage.py docnumbers
-triggers`` writes it, and the system check ``docnumbers.E009`` names the field
+triggers`` writes it, and the system check ``docnumbers.W002`` names the field
 whose migrations lack the trigger of its current declaration. Until then the
 field uses the queue table of migration 0002 (the fallback), and a row still
 unnumbered at COMMIT is refused: the static trigger is also that backstop for
@@ -21,11 +21,11 @@ its table, in place of ``late.install_backstops``.
 
 from __future__ import annotations
 
-import re
-
 from django.db import models, router
-from django.db.backends.utils import truncate_name
 from django.db.migrations.operations.base import Operation
+
+from . import backends
+from .backends import postgresql
 
 #: Separates the parts of a pending value. JSON (the scope) escapes it, and
 #: a prefix or suffix holding it is left to the queue (``payload`` returns None).
@@ -49,24 +49,14 @@ def pending_name(field) -> str:
     return f"{field.name}_pending"
 
 
-#: PostgreSQL's longest identifier (``connection.ops.max_name_length()`` there). The
-#: SQL is PostgreSQL's whatever database makemigrations runs with, so it is fixed.
-MAX_NAME_LENGTH = 63
-
-
-def identifier(text: str) -> str:
-    """``text`` as PostgreSQL keeps it: cut to its longest name with a hash, as Django does."""
-    return truncate_name(text, MAX_NAME_LENGTH)
-
-
 def trigger_name(field) -> str:
     """The trigger's (and its function's) name: one per table and number column."""
-    return identifier(f"docnumbers_late_{field.model._meta.db_table}_{field.column}")
+    return postgresql.identifier(f"docnumbers_late_{field.model._meta.db_table}_{field.column}")
 
 
 def backstop_name(field) -> str:
     """The fallback trigger that refuses an unnumbered row (``late.install_backstops``)."""
-    return identifier(f"docnumbers_require_{field.column}")
+    return postgresql.identifier(f"docnumbers_require_{field.column}")
 
 
 def payload(key, series_id, padding=0, prefix="", suffix="", version=None) -> str | None:
@@ -87,133 +77,29 @@ def payload(key, series_id, padding=0, prefix="", suffix="", version=None) -> st
     return SEPARATOR.join(parts)
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-#: The trigger's function and the trigger, for ``str.format`` (``render`` fills them in).
-_INSTALL = """-- docnumbers late numbering, version {version}: {label}
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
-LANGUAGE plpgsql AS $docnumbers$
-DECLARE
-    payload text;
-    parts text[];
-    counter_id bigint;
-    issued bigint;
-    digits text;
-BEGIN
-    IF NEW.{pending} IS NULL THEN
-        -- Not prepared by a save: numbered by the queue (the fallback), by hand, or refused.
-        PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND {number} IS NULL;
-        IF FOUND AND NOT EXISTS (
-            SELECT 1 FROM docnumbers_pendingnumber
-            WHERE table_name = {table_text}
-                AND number_column = {number_text} AND pk_value = NEW.{pk}::text
-        ) THEN
-            RAISE EXCEPTION 'docnumbers: the row % of % would be committed without its number %',
-                NEW.{pk}, {table_text}, {number_text}
-                USING HINT = 'Save late-numbered documents through the ORM (save, bulk_create) '
-                             'so that docnumbers prepares their number; see the README, '
-                             'Late allocation.',
-                      ERRCODE = 'not_null_violation';
-        END IF;
-        RETURN NULL;
-    END IF;
-    -- What the row holds now: a save before COMMIT may have moved its key (a new
-    -- date, scope or series). Deleted (or numbered) since its INSERT: take no number.
-    SELECT {pending} INTO payload FROM {table} WHERE {pk} = NEW.{pk};
-    IF payload IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- key, scope, period, series id, padding, prefix, suffix, format version
-    parts := string_to_array(payload, E'\\x1f');
-    -- A series kept between saves: refuse it if a NumberFormat changed meanwhile.
-    IF parts[8] <> '' AND parts[8]::bigint IS DISTINCT FROM
-            (SELECT value FROM docnumbers_formatversion WHERE id = 1) THEN
-        RAISE EXCEPTION 'docnumbers: a number format changed while this transaction ran'
-            USING HINT = 'Retry the transaction: it will use the format as it is now.',
-                  ERRCODE = 'serialization_failure';
-    END IF;
-    -- The counter row's lock is held from here to the end of COMMIT. Most rows find
-    -- their counter (a plain UPDATE); a new key's first row creates it.
-    UPDATE docnumbers_counter
-        SET value = CASE WHEN value < 9223372036854775807 THEN value + 1 END
-        WHERE key = parts[1]
-        RETURNING id, value INTO counter_id, issued;
-    IF NOT FOUND THEN
-        INSERT INTO docnumbers_counter AS c
-                (key, value, sequence, scope, period, number_format_id)
-            VALUES (parts[1], {start_at}, {label_text}, parts[2], parts[3],
-                    NULLIF(parts[4], '')::bigint)
-            ON CONFLICT (key) DO UPDATE
-                SET value = CASE WHEN c.value < 9223372036854775807 THEN c.value + 1 END
-            RETURNING c.id, c.value INTO counter_id, issued;
-    END IF;
-    {write}
-    RETURN NULL;
-END;
-$docnumbers$;
-DROP TRIGGER IF EXISTS {backstop} ON {table};
-DROP TRIGGER IF EXISTS {name} ON {table};
-CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON {table}
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-    WHEN (NEW.{number} IS NULL)
-    EXECUTE FUNCTION {name}();
-"""
-
-#: A formatted field's number, text and counter (a plain field writes only the number).
-_WRITE_FORMATTED = """digits := abs(issued)::text;
-    IF length(digits) < parts[5]::int THEN
-        digits := lpad(digits, parts[5]::int, '0');
-    END IF;
-    IF issued < 0 THEN
-        digits := '-' || digits;
-    END IF;
-    UPDATE {table} SET {number} = issued, {display} = parts[6] || digits || parts[7],
-        {counter} = counter_id, {pending} = NULL
-        WHERE {pk} = NEW.{pk};"""
-_WRITE_PLAIN = "UPDATE {table} SET {number} = issued, {pending} = NULL WHERE {pk} = NEW.{pk};"
-
-
 def render(field) -> tuple[str, str]:
     """The SQL that installs the trigger of ``field``, and the SQL that removes it."""
     from .keys import sequence_label
 
     meta = field.model._meta
-    label = sequence_label(field.model, field.name)
-    names = {
-        "name": _quote(trigger_name(field)),
-        "table": _quote(meta.db_table),
-        "pk": _quote(meta.pk.column),
-        "number": _quote(field.column),
-        "pending": _quote(meta.get_field(pending_name(field)).column),
-    }
-    if field.format_code is None:
-        write = _WRITE_PLAIN.format(**names)
-    else:
-        display = _quote(meta.get_field(field.display_name).column)
-        counter = _quote(meta.get_field(field.counter_name).column)
-        write = _WRITE_FORMATTED.format(**names, display=display, counter=counter)
-    install = _INSTALL.format(
-        **names,
+    formatted = None
+    if field.format_code is not None:
+        formatted = (
+            meta.get_field(field.display_name).column,
+            meta.get_field(field.counter_name).column,
+        )
+    return postgresql.late_trigger_sql(
+        name=trigger_name(field),
+        table=meta.db_table,
+        pk=meta.pk.column,
+        number=field.column,
+        pending=meta.get_field(pending_name(field)).column,
+        label=sequence_label(field.model, field.name),
+        start_at=field.start_at,
+        backstop=backstop_name(field),
         version=VERSION,
-        label=label,
-        label_text=_literal(label),
-        table_text=_literal(meta.db_table),
-        number_text=_literal(field.column),
-        start_at=int(field.start_at),
-        backstop=_quote(backstop_name(field)),
-        write=write,
+        formatted=formatted,
     )
-    uninstall = (
-        f"DROP TRIGGER IF EXISTS {names['name']} ON {names['table']};\n"
-        f"DROP FUNCTION IF EXISTS {names['name']}();\n"
-    )
-    return install, uninstall
 
 
 class InstallLateNumbering(Operation):
@@ -253,7 +139,7 @@ class InstallLateNumbering(Operation):
     def _run(self, app_label, schema_editor, state, sql):
         model = state.apps.get_model(app_label, self.model_name)
         connection = schema_editor.connection
-        if connection.vendor != "postgresql":
+        if not backends.ops(connection).has_commit_hook:
             return
         if not router.allow_migrate_model(connection.alias, model):
             return
@@ -338,16 +224,6 @@ def is_current(field) -> bool:
     return current
 
 
-#: Where an installed trigger is: its name, table and number column (in ``render``'s SQL).
-_INSTALLED = re.compile(
-    r'CREATE CONSTRAINT TRIGGER (?P<name>"(?:[^"]|"")+") AFTER INSERT ON (?P<table>"(?:[^"]|"")+")'
-    r'.*?WHEN \(NEW\.(?P<number>"(?:[^"]|"")+") IS NULL\)',
-    re.DOTALL,
-)
-#: The end of the function in ``render``'s SQL: the trigger's own statements follow.
-_FUNCTION_END = "$docnumbers$;\n"
-
-
 def migration_operation(field):
     """The operation a migration needs for ``field`` now (reversing to what it had).
 
@@ -366,20 +242,7 @@ def migration_operation(field):
             sql=install,
             reverse_sql=uninstall,
         )
-    drop_sql, reverse_sql = "", previous
-    now, before = _INSTALLED.search(install), _INSTALLED.search(previous)
-    if before is not None and before.group("table", "number") != now.group("table", "number"):
-        table, number = now.group("table", "number")
-        drop_sql = (
-            f"DROP TRIGGER IF EXISTS {before['name']} ON {table};\n"
-            f"DROP FUNCTION IF EXISTS {before['name']}();\n"
-        )
-        function, _, statements = previous.rpartition(_FUNCTION_END)
-        statements = statements.replace(f" ON {before['table']}", f" ON {table}")
-        statements = statements.replace(
-            f"WHEN (NEW.{before['number']} IS NULL)", f"WHEN (NEW.{number} IS NULL)"
-        )
-        reverse_sql = uninstall + function + _FUNCTION_END + statements
+    drop_sql, reverse_sql = postgresql.moved_trigger_sql(install, uninstall, previous)
     return InstallLateNumbering(
         model_name=field.model._meta.model_name,
         field_name=field.name,
@@ -426,7 +289,7 @@ def write_migrations(app_labels=(), *, dry_run=False) -> list[tuple[str, list]]:
             number = int(head) + 1 if head.isdigit() else len(loader.graph.leaf_nodes()) + 1
         name = f"{number:04d}_late_numbering"
         migration = migrations.Migration(name, label)
-        # The trigger reads the format version of docnumbers' migration 0006.
+        # The trigger reads the format version of docnumbers' migration 0008.
         migration.dependencies = [*leaves, ("docnumbers", "0008_format_version")]
         migration.operations = [migration_operation(field) for field in fields]
         writer = MigrationWriter(migration)
