@@ -70,6 +70,9 @@ class Issued:
     pk: object = None
     #: Taken from the counter (False: an explicit number, kept as given).
     taken: bool = True
+    #: Taken for the row's INSERT (False: a draft posted by an UPDATE, #21): a
+    #: rollback then undid the row too.
+    on_insert: bool = True
 
     def given_back(self) -> bool:
         return self.mark is not None and self.mark.status() == ROLLED_BACK
