@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
 from . import allocation, audit, clock, collisions, formatting, issued, labels, numbering, registry
+from .admin_documents import RenumberAdminMixin, issue_action  # noqa: F401 - public: #21
 from .allocation import MAX_VALUE
 from .exceptions import AuditInputError, CounterMoveRefused
 from .fields import AutoSequenceField, sequence_fields
@@ -1168,7 +1169,7 @@ def series_queryset(field: AutoSequenceField, using=None):
     return NumberFormat.objects.using(using).series_of(field.format_code)
 
 
-class DocumentNumberAdminMixin:
+class DocumentNumberAdminMixin(RenumberAdminMixin):
     """Shows the document numbers of a model read-only, sorted by the integer.
 
     For every AutoSequenceField of the model:
