@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext, gettext_lazy
 
-from . import drafts, formatting, state, tracking
+from . import drafts, formatting, late, state, tracking
 from .exceptions import NumberFrozen, StaleDocument
 from .labels import period_label
 from .numbering import local_date
@@ -60,6 +60,8 @@ def frozen_problems(field, instance, using, update_fields=None) -> list[tuple[st
     current = state.peek(instance)
     if instance._state.adding or instance.pk is None or (current and current.renumbering):
         return []
+    if field.late and current is not None and field.name in current.late:
+        late.load(instance)  # COMMIT may have numbered it since: know it before comparing
     back = _back_to_draft(field, instance, using, update_fields)
     if back:
         return back

@@ -6,11 +6,11 @@ import datetime as dt
 import io
 
 import pytest
-from django.test import override_settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 
 from docnumbers import NumberFrozen, formatting

@@ -1,5 +1,6 @@
-"""Hypothesis, stateful: saves, rollbacks, retries, copies, refused key edits, format edits
-and bulk_create, mixed at random. After every step:
+"""Hypothesis, stateful: saves, rollbacks, retries, copies (pk cleared, copy.copy, deepcopy),
+deferred loads saved again, edits before COMMIT, refused key edits, format edits and
+bulk_create, mixed at random. After every step:
 
 - every stored text is the rendering of its own number and key (customer, year), with
   the prefix in force when it was issued;
@@ -7,6 +8,7 @@ and bulk_create, mixed at random. After every step:
 - no two documents of a customer share a text.
 """
 
+import copy as copying
 import datetime as dt
 from collections import defaultdict
 
@@ -93,6 +95,52 @@ class Documents(RuleBasedStateMachine):
         clone.pk = None
         clone.save()
         self._remember(clone)
+
+    @rule(data=st.data(), how=st.sampled_from(["copy", "deepcopy"]))
+    def copy_in_memory(self, data, how):
+        """A copy made in memory is a new document; the original still saves as itself."""
+        if not self.saved:
+            return
+        doc = self.model.objects.get(
+            pk=self.saved[data.draw(st.integers(0, len(self.saved) - 1))].pk
+        )
+        clone = getattr(copying, how)(doc)
+        clone.pk = None
+        with transaction.atomic():
+            clone.save()
+        self._remember(self.model.objects.get(pk=clone.pk))
+        doc.save()  # the original is untouched by its copy's save
+
+    @rule(data=st.data(), load=st.sampled_from(["defer", "only"]))
+    def deferred_load_saved_again(self, data, load):
+        """A document loaded without its number and saved again keeps number and text."""
+        if not self.saved:
+            return
+        pk = self.saved[data.draw(st.integers(0, len(self.saved) - 1))].pk
+        rows = (
+            self.model.objects.defer("number") if load == "defer" else self.model.objects.only("pk")
+        )
+        doc = rows.get(pk=pk)
+        with transaction.atomic():
+            doc.save()
+
+    @rule(customer=st.integers(0, 1), year=st.sampled_from(YEARS))
+    def edit_before_commit(self, customer, year):
+        """Saved, then its key changed and saved again before COMMIT: refused when the number
+        was taken at save time, numbered with the final key when COMMIT takes it."""
+        with transaction.atomic():
+            doc = self.new(customer, dt.date(year, 6, 1))
+            doc.save()
+            if self.scoped:
+                doc.customer = self.customers[1 - customer]
+            else:
+                doc.issued_on = dt.date(2025 if year == 2026 else 2026, 6, 1)
+            try:
+                with transaction.atomic():
+                    doc.save()
+            except NumberFrozen:
+                pass
+        self._remember(self.model.objects.get(pk=doc.pk))
 
     @rule(data=st.data())
     def edit_key_is_refused(self, data):
