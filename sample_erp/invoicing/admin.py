@@ -11,7 +11,7 @@ shown as 2026-03-10 and never wrap, like the numbers.
 from django.contrib import admin
 from django.utils import timezone
 
-from docnumbers.admin import DocumentNumberAdminMixin
+from docnumbers.admin import DocumentNumberAdminMixin, issue_action
 
 from .models import CreditNote, Customer, Invoice, InvoiceLine, Order
 
@@ -72,8 +72,11 @@ class InvoiceAdmin(DemoAdmin):
         "customer",
         "customer_number_display",
         "subject",
+        "status",
     ]
-    list_filter = ["issued_on", "series", "customer"]
+    list_filter = ["status", "issued_on", "series", "customer"]
+    # Drafts have no number; posting (one by one: Status "Posted" and save) issues it.
+    actions = [issue_action("Post the selected drafts", status="posted")]
     search_fields = ["number_display", "customer__name", "subject"]
     date_hierarchy = "issued_on"
     list_select_related = ["customer"]
