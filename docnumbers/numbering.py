@@ -369,7 +369,17 @@ def settle(field, instance, using) -> None:
         status = mark.status()
         if status == state.ROLLED_BACK:
             del current.late[field.name]
-            _never_stored(instance)
+            if field.name in current.late_on_update:  # a posting UPDATE: still a draft
+                current.late_on_update.discard(field.name)
+                instance.__dict__[triggers.pending_name(field)] = None
+            else:
+                _never_stored(instance)
+        elif status == state.COMMITTED:
+            late.load(instance)
+            if field.name in current.late:  # committed as a draft: nothing was numbered
+                del current.late[field.name]
+                current.late_on_update.discard(field.name)
+                instance.__dict__[triggers.pending_name(field)] = None
         elif status == state.LIVE and not instance._state.adding and triggers.is_current(field):
             # Saved again before COMMIT: the trigger numbers the row from the pending
             # value the row holds at COMMIT, so write the one of its key now. (#18)
@@ -585,6 +595,8 @@ def _prepare_late(field, key, group: Group, using) -> None:
                 if mark is None:
                     mark = state.Mark(using)
                 current.late[field.name] = mark
+                if not instance._state.adding:  # a stored draft, posted by its UPDATE
+                    current.late_on_update.add(field.name)
                 continue
         prepared = state.Prepared(field, key, series_id)
         if fmt is not None:

@@ -14,6 +14,7 @@ from django.db.models import F
 from . import drafts, numbering, tracking
 from .exceptions import DocnumbersError
 from .fields import sequence_fields, tracked_attnames
+from .triggers import pending_name
 
 
 def issue(queryset, **changes) -> int:
@@ -78,7 +79,17 @@ def _issue(queryset, field, changes, using) -> int:
     if field.series_field and field.series_field not in columns:
         columns.append(field.series_field)
     model = queryset.model
-    model._base_manager.using(using).bulk_update(chosen, columns)
+    manager = model._base_manager.using(using)
+    if field.late and any(d.__dict__.get(pending_name(field)) for d in chosen):
+        # Numbered at COMMIT, in the order the rows were updated: one UPDATE per row, in
+        # (date, pk) order, carrying the prepared value the trigger reads.
+        columns.append(pending_name(field))
+        attnames = [meta.get_field(name).attname for name in columns]
+        for document in chosen:
+            values = {name: document.__dict__.get(name) for name in attnames}
+            manager.filter(pk=document.pk).update(**values)
+    else:
+        manager.bulk_update(chosen, columns)
     watched = tracked_attnames(model)
     for document in chosen:
         numbering.saved(field, document, using)

@@ -99,14 +99,14 @@ def _quote(name: str) -> str:
 _INSTALL = """-- docnumbers late numbering, version {version}: {label}
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 LANGUAGE plpgsql AS $docnumbers$
-DECLARE
+{options}DECLARE
     payload text;
     parts text[];
     counter_id bigint;
     issued bigint;
     digits text;
 BEGIN
-    IF NEW.{pending} IS NULL THEN
+{guard}    IF NEW.{pending} IS NULL THEN
         -- Not prepared by a save: numbered by the queue (the fallback), by hand, or refused.
         PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND {number} IS NULL;
         IF FOUND AND NOT EXISTS (
@@ -159,7 +159,7 @@ END;
 $docnumbers$;
 DROP TRIGGER IF EXISTS {backstop} ON {table};
 DROP TRIGGER IF EXISTS {name} ON {table};
-CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON {table}
+CREATE CONSTRAINT TRIGGER {name} AFTER {events} ON {table}
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     WHEN (NEW.{number} IS NULL)
     EXECUTE FUNCTION {name}();
@@ -177,6 +177,19 @@ _WRITE_FORMATTED = """digits := abs(issued)::text;
         {counter} = counter_id, {pending} = NULL
         WHERE {pk} = NEW.{pk};"""
 _WRITE_PLAIN = "UPDATE {table} SET {number} = issued, {pending} = NULL WHERE {pk} = NEW.{pk};"
+
+#: A field with ``issue_when`` (#21): the row is numbered only if the condition holds on
+#: the row as it is at COMMIT; a draft (or a row deleted since) takes nothing, and a value
+#: prepared before it went back to draft is dropped. The trigger fires on UPDATE too, so a
+#: draft posted by a later UPDATE is numbered at that transaction's COMMIT.
+_DRAFT_GUARD = """    PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND ({condition});
+    IF NOT FOUND THEN
+        UPDATE {table} SET {pending} = NULL WHERE {pk} = NEW.{pk} AND {pending} IS NOT NULL;
+        RETURN NULL;
+    END IF;
+"""
+#: The condition names the table's columns, which win over the function's variables.
+_DRAFT_OPTIONS = "#variable_conflict use_column\n"
 
 
 def render(field) -> tuple[str, str]:
@@ -198,8 +211,16 @@ def render(field) -> tuple[str, str]:
         display = _quote(meta.get_field(field.display_name).column)
         counter = _quote(meta.get_field(field.counter_name).column)
         write = _WRITE_FORMATTED.format(**names, display=display, counter=counter)
+    options, guard, events = "", "", "INSERT"
+    if getattr(field, "issue_when", None) is not None:
+        options = _DRAFT_OPTIONS
+        guard = _DRAFT_GUARD.format(**names, condition=condition_sql(field))
+        events = "INSERT OR UPDATE"
     install = _INSTALL.format(
         **names,
+        options=options,
+        guard=guard,
+        events=events,
         version=VERSION,
         label=label,
         label_text=_literal(label),
@@ -214,6 +235,91 @@ def render(field) -> tuple[str, str]:
         f"DROP FUNCTION IF EXISTS {names['name']}();\n"
     )
     return install, uninstall
+
+
+#: The lookups whose SQL is the same on every backend Django ships: without psycopg, the
+#: condition is compiled with SQLite's (always importable) for these, and must agree.
+_PORTABLE_LOOKUPS = {"exact", "in", "isnull", "gt", "gte", "lt", "lte"}
+
+
+def condition_sql(field) -> str:
+    """``issue_when`` as PostgreSQL SQL, compiled the way Django compiles a
+    ``CheckConstraint``'s condition (``Query.build_where``), its values written as
+    literals. The same text whatever database the project runs makemigrations with."""
+    from django.db.models.sql import Query
+
+    connection = _compiling_connection(field)
+    query = Query(model=field.model, alias_cols=False)
+    where = query.build_where(field.issue_when)
+    sql, params = where.as_sql(query.get_compiler(connection=connection), connection)
+    return sql % tuple(_sql_value(field, value) for value in params)
+
+
+def _compiling_connection(field):
+    settings = {
+        "NAME": "docnumbers-render",
+        "USER": "",
+        "PASSWORD": "",
+        "HOST": "",
+        "PORT": "",
+        "OPTIONS": {},
+        "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False,
+        "TEST": {},
+    }
+    try:
+        from django.db.backends.postgresql.base import DatabaseWrapper
+    except Exception:  # noqa: BLE001 - psycopg missing: ImproperlyConfigured
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db.backends.sqlite3.base import DatabaseWrapper
+
+        used = _lookups(field.issue_when)
+        if not used <= _PORTABLE_LOOKUPS:
+            raise ImproperlyConfigured(
+                f"{field.model._meta.label}.{field.name}: rendering its COMMIT trigger with "
+                f"issue_when lookups {sorted(used - _PORTABLE_LOOKUPS)} needs psycopg: "
+                "pip install 'psycopg[binary]'."
+            ) from None
+    return DatabaseWrapper({**settings, "ENGINE": DatabaseWrapper.__module__}, "docnumbers")
+
+
+def _lookups(node) -> set[str]:
+    from django.db.models import Q
+    from django.db.models.constants import LOOKUP_SEP
+
+    found = set()
+    for child in node.children:
+        if isinstance(child, Q):
+            found |= _lookups(child)
+        else:
+            parts = child[0].split(LOOKUP_SEP)
+            found.add(parts[-1] if len(parts) > 1 else "exact")
+    return found
+
+
+def _sql_value(field, value) -> str:
+    """A value of the condition as a PostgreSQL literal (no connection needed)."""
+    import datetime as dt
+    import decimal
+    import uuid
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (str, uuid.UUID, dt.date, dt.datetime, dt.time)):
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return _literal(text)
+    raise ValueError(
+        f"{field.model._meta.label}.{field.name}: issue_when holds the value {value!r}, "
+        "which the COMMIT trigger cannot write as SQL; compare with a string, number, "
+        "boolean or date."
+    )
 
 
 class InstallLateNumbering(Operation):
@@ -340,7 +446,8 @@ def is_current(field) -> bool:
 
 #: Where an installed trigger is: its name, table and number column (in ``render``'s SQL).
 _INSTALLED = re.compile(
-    r'CREATE CONSTRAINT TRIGGER (?P<name>"(?:[^"]|"")+") AFTER INSERT ON (?P<table>"(?:[^"]|"")+")'
+    r'CREATE CONSTRAINT TRIGGER (?P<name>"(?:[^"]|"")+") AFTER INSERT(?: OR UPDATE)? '
+    r'ON (?P<table>"(?:[^"]|"")+")'
     r'.*?WHEN \(NEW\.(?P<number>"(?:[^"]|"")+") IS NULL\)',
     re.DOTALL,
 )

@@ -44,6 +44,7 @@ from tests.testapp.models import (
     DraftTicket,
     Invoice,
     InvoiceProxy,
+    LateDraft,
     LateInvoice,
     LateInvoiceChild,
     LateInvoiceProxy,
@@ -207,6 +208,13 @@ SHAPES = [
         free="note",
     ),
     Shape(
+        "late-draft",
+        LateDraft,
+        lambda: {"issued_on": D(2026, 3, 14), "status": "posted"},
+        lambda n: f"LD-2026-{n:04d}",
+        _set("issued_on", D(2027, 1, 2)),
+    ),
+    Shape(
         "draft-plain-scoped",
         DraftTicket,
         lambda: {"queue": "a", "posted": True},
@@ -220,6 +228,7 @@ shapes = pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
 
 #: Every model with rows in these tests, children before their parents.
 MODELS = [
+    LateDraft,
     DraftInvoice,
     DraftTicket,
     DocChild,

@@ -9,23 +9,33 @@ import datetime as dt
 import io
 import json
 
+import django
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.forms import modelform_factory
 from django.test.utils import isolate_apps
 
 import docnumbers
-from docnumbers import AutoSequenceField, NumberFrozen, NumberOutOfOrder
+from docnumbers import AutoSequenceField, NumberFrozen, NumberOutOfOrder, triggers
 from docnumbers.checks import check_field
 from docnumbers.models import Counter
-from tests.testapp.models import ChronoInvoice, Customer, DraftInvoice, DraftTicket
+from tests.testapp.models import (
+    ChronoInvoice,
+    Customer,
+    DraftInvoice,
+    DraftTicket,
+    LateDraft,
+    LateInvoice,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 D = dt.date
+#: CheckConstraint's argument: ``condition`` since Django 5.1, ``check`` before.
+CHECK_ARG = "condition" if django.VERSION >= (5, 1) else "check"
 
 
 class Boom(Exception):
@@ -304,3 +314,89 @@ def test_system_checks_name_a_bad_issue_when_and_a_chronological_series_without_
         "other": ["docnumbers.E009"],
         "third": ["docnumbers.E010"],
     }
+
+
+# -- late drafts: numbered at COMMIT only when posted (PostgreSQL; at save time elsewhere) ----
+
+
+def late_stored():
+    return list(LateDraft.objects.order_by("pk").values_list("number", "number_display"))
+
+
+def at_commit():
+    """Whether late numbers wait for COMMIT on this backend (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+def test_late_drafts_are_numbered_at_commit_only_when_posted():
+    with transaction.atomic():
+        posted = LateDraft.objects.create(issued_on=D(2026, 3, 14), status="posted")
+        LateDraft.objects.create(issued_on=D(2026, 3, 14))
+        back = LateDraft.objects.create(issued_on=D(2026, 3, 15), status="posted")
+        back.status = "draft"
+        if at_commit():  # not numbered yet: it may still go back to draft
+            back.save()
+        else:  # numbered at save time: issued, it cannot
+            with pytest.raises(NumberFrozen):
+                back.save()
+            back.status = "posted"
+    assert posted.number_display == "LD-2026-0001"
+    expected = [(1, "LD-2026-0001"), (None, None)]
+    expected.append((None, None) if at_commit() else (2, "LD-2026-0002"))
+    assert late_stored() == expected
+    code, _ = audit()
+    assert code == 0
+
+
+def test_a_late_draft_posted_by_a_later_update_is_numbered_at_that_commit():
+    draft = LateDraft.objects.create(issued_on=D(2026, 3, 14))
+    LateDraft.objects.create(issued_on=D(2026, 3, 14))  # another draft, left as it is
+    with transaction.atomic():
+        draft.status = "posted"
+        draft.save()
+        inside = late_stored()[0]
+        assert inside == ((None, None) if at_commit() else (1, "LD-2026-0001"))
+    assert late_stored() == [(1, "LD-2026-0001"), (None, None)]
+    assert (draft.number, draft.number_display) == (1, "LD-2026-0001")
+    draft.status = "draft"
+    with pytest.raises(NumberFrozen):
+        draft.save()
+
+
+def test_a_rolled_back_late_posting_leaves_a_draft_and_posting_again_numbers_it():
+    draft = LateDraft.objects.create(issued_on=D(2026, 3, 14))
+    with pytest.raises(Boom), transaction.atomic():
+        draft.status = "posted"
+        draft.save()
+        raise Boom
+    assert late_stored() == [(None, None)]
+    with transaction.atomic():
+        draft.save()
+    assert late_stored() == [(1, "LD-2026-0001")]
+    assert LateDraft.objects.count() == 1
+
+
+def test_issue_numbers_late_drafts_in_date_order_at_commit():
+    days = [D(2026, 3, 20), D(2026, 3, 2), D(2026, 3, 11)]
+    docs = [LateDraft.objects.create(issued_on=day) for day in days]
+    with transaction.atomic():
+        assert docnumbers.issue(LateDraft.objects.all(), status="posted") == 3
+    got = dict(LateDraft.objects.values_list("pk", "number_display"))
+    assert [got[d.pk] for d in docs] == ["LD-2026-0003", "LD-2026-0001", "LD-2026-0002"]
+
+
+def test_the_trigger_condition_is_compiled_as_django_compiles_a_check_constraint():
+    field = LateDraft._meta.get_field("number")
+    install, _ = triggers.render(field)
+    assert "AFTER INSERT OR UPDATE ON" in install
+    assert """AND ("status" = 'posted')""" in install
+    constraint = models.CheckConstraint(**{CHECK_ARG: field.issue_when}, name="posted")
+    with connection.schema_editor() as editor:
+        compiled = constraint._get_check_sql(LateDraft, editor)
+    # The same text Django writes for a CheckConstraint on PostgreSQL (and, but for the
+    # quotes of a name on MariaDB, on the other backends: the same SQL for these lookups).
+    compiled = compiled.replace(connection.ops.quote_name("status"), '"status"')
+    assert triggers.condition_sql(field) == compiled == """"status" = 'posted'"""
+    # A late field without issue_when keeps the trigger it had: AFTER INSERT only.
+    plain, _ = triggers.render(LateInvoice._meta.get_field("number"))
+    assert "AFTER INSERT ON" in plain and "variable_conflict" not in plain

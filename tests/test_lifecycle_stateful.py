@@ -22,7 +22,7 @@ import docnumbers
 from docnumbers import NumberFrozen
 from docnumbers.keys import parse_scope
 from docnumbers.models import Counter, GapExplanation, NumberFormat
-from tests.testapp.models import Customer, CustomerDocument, DraftInvoice, LateInvoice
+from tests.testapp.models import Customer, CustomerDocument, DraftInvoice, LateDraft, LateInvoice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -279,8 +279,18 @@ class DraftDocuments(Documents):
         assert rows.count() == len(self.drafts)
 
 
+class LateDraftDocuments(DraftDocuments):
+    """Drafts numbered inside COMMIT once posted (PostgreSQL; at save time elsewhere)."""
+
+    model = LateDraft
+    code = "late-draft"
+    prefixes = ["LD-{YYYY}-", "LE-{YYYY}-"]
+
+
 @pytest.mark.parametrize(
-    "machine", [Documents, LateDocuments, DraftDocuments], ids=["save-time", "late", "drafts"]
+    "machine",
+    [Documents, LateDocuments, DraftDocuments, LateDraftDocuments],
+    ids=["save-time", "late", "drafts", "late-drafts"],
 )
 def test_random_lifecycles_keep_every_number_and_text_true(machine):
     run_state_machine_as_test(

@@ -201,3 +201,16 @@ class ChronoInvoice(models.Model):
         issue_when=Q(status="posted"),
         chronological=True,
     )
+
+
+class LateDraft(models.Model):
+    """Late and drafts: numbered at COMMIT only if posted then (PostgreSQL) (#21)."""
+
+    issued_on = models.DateField()
+    status = models.CharField(max_length=10, default="draft")
+    number = AutoSequenceField(
+        format=Format("late-draft", prefix="LD-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+        late=True,
+        issue_when=Q(status="posted"),
+    )
