@@ -348,7 +348,7 @@ def database_of(instance) -> str:
     )
 
 
-def settle(field, instance, using) -> None:
+def settle(field, instance, using, update_fields=None) -> None:
     """Before a save: forget the number ``instance`` holds but no longer owns.
 
     A number taken in a transaction or savepoint that rolled back was given back;
@@ -384,6 +384,11 @@ def settle(field, instance, using) -> None:
             # Saved again before COMMIT: the trigger numbers the row from the pending
             # value the row holds at COMMIT, so write the one of its key now. (#18)
             number_all(field, [instance], using)
+            pending = triggers.pending_name(field)
+            if update_fields is not None and pending not in update_fields:
+                # A save of some fields only would leave the row's pending value behind.
+                rows = field.model._base_manager.using(using).filter(pk=instance.pk)
+                rows.update(**{pending: instance.__dict__.get(pending)})
     record = current.issued.get(field.name)
     if record is None:
         return

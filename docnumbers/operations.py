@@ -9,7 +9,15 @@ applies it to every migration it writes.
 
 from __future__ import annotations
 
-from django.db.migrations.operations import AddConstraint, AddField, AddIndex, AlterField
+from django.db.migrations.operations import (
+    AddConstraint,
+    AddField,
+    AddIndex,
+    AlterField,
+    AlterModelTable,
+    RemoveConstraint,
+    RenameModel,
+)
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.fields import FieldOperation
 
@@ -133,16 +141,50 @@ def adoption_steps(operations: list) -> list:
     return result
 
 
+def old_constraints_last(operations: list) -> list:
+    """``operations`` with the unique constraints a table rename replaces dropped last.
+
+    The field's constraints are named after the table (``<table>_..._uniq``), so a
+    new ``db_table`` (or a renamed model) removes them and adds them under new names.
+    MariaDB refuses to drop the old (counter, number) index while the counter's
+    foreign key has no other index to use, so the new ones are added first.
+    """
+    renamed = {op.name_lower for op in operations if isinstance(op, AlterModelTable)}
+    renamed |= {op.new_name_lower for op in operations if isinstance(op, RenameModel)}
+    old = [
+        op
+        for op in operations
+        if isinstance(op, RemoveConstraint)
+        and op.model_name_lower in renamed
+        and op.name.endswith("_uniq")
+    ]
+    if not old:
+        return operations
+    result = [op for op in operations if not any(op is o for o in old)]
+    for removal in old:
+        adds = [
+            i
+            for i, op in enumerate(result)
+            if isinstance(op, AddConstraint) and op.model_name_lower == removal.model_name_lower
+        ]
+        result.insert(adds[-1] + 1 if adds else len(result), removal)
+    return result
+
+
 def rewrite_migration(migration, docnumbers_leaf=None) -> bool:
-    """Apply ``adoption_steps`` to ``migration`` in place; return whether it changed.
+    """Apply ``adoption_steps`` and ``old_constraints_last`` to ``migration`` in place;
+    return whether it changed.
 
     Numbering rows uses docnumbers' tables as they are now, so the migration then
     depends on ``docnumbers_leaf`` (docnumbers' latest migration) when given.
     """
+    reordered = old_constraints_last(migration.operations)
+    changed = reordered is not migration.operations
+    migration.operations = reordered
     operations = adoption_steps(migration.operations)
     # Every adoption adds a NumberExistingRows: the same length means nothing changed.
     if len(operations) == len(migration.operations):
-        return False
+        return changed
     migration.operations = operations
     if docnumbers_leaf is not None and migration.app_label != "docnumbers":
         others = [d for d in migration.dependencies if d[0] != "docnumbers"]

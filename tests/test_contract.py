@@ -626,14 +626,21 @@ def test_a_stale_save_racing_a_renumber_never_puts_the_old_number_back(shape, mo
 @pytest.mark.parametrize(
     "shape", [s for s in SHAPES if s.move], ids=[s.name for s in SHAPES if s.move]
 )
-def test_an_edit_before_commit_is_refused_or_numbers_the_final_key(shape):
+@pytest.mark.parametrize("some_fields", [False, True], ids=["save", "update_fields"])
+def test_an_edit_before_commit_is_refused_or_numbers_the_final_key(shape, some_fields):
     for mode in each(IN_TRANSACTION):
         with in_mode(mode):
             doc = shape.model.objects.create(**shape.values())
+            before = {f.attname: doc.__dict__.get(f.attname) for f in shape.model._meta.fields}
             shape.move(doc)
+            changed = [
+                f.name
+                for f in shape.model._meta.fields
+                if doc.__dict__.get(f.attname) != before[f.attname]
+            ]
             try:
                 with transaction.atomic():
-                    doc.save()
+                    doc.save(update_fields=changed if some_fields else None)
                 moved = True
             except NumberFrozen:
                 moved = False  # issued at save time: frozen from then on

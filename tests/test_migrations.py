@@ -196,8 +196,12 @@ def test_a_late_models_table_and_column_move_with_its_trigger_both_ways(tmp_path
     finally:
         harness.destroy()
     second, _ = migration(renamed, "0002_")
-    moves_table = full["vendor"] != "mysql"  # see tests/shapes/models.py
-    assert ("AlterModelTable latebill" in second) is moves_table
+    assert "AlterModelTable latebill" in second
+    # The unique constraints named after the old table are dropped after the new ones exist
+    # (MariaDB refuses to drop the index the counter's foreign key uses otherwise).
+    adds = [i for i, op in enumerate(second) if op.startswith("AddConstraint")]
+    removes = [i for i, op in enumerate(second) if op.startswith("RemoveConstraint")]
+    assert adds and removes and max(adds) < min(removes), second
     assert "AlterField latebill.number" in second
     assert second[-1] == "InstallLateNumbering latebill"
     assert [full["late_state"]["late"], renamed["late_state"]["late"]] == [

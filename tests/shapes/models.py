@@ -15,7 +15,7 @@
 
 import os
 
-from django.db import connection, models
+from django.db import models
 
 from docnumbers import AutoSequenceField, Format
 
@@ -92,9 +92,7 @@ if STAGE in ("full", "changed", "renamed"):
             db_column="bill_number" if RENAMED else None,
         )
 
-        # MariaDB cannot drop the unique index that the counter's foreign key uses, and the
-        # constraints are named after the table: there the column alone moves (reported).
-        if RENAMED and connection.vendor != "mysql":
+        if RENAMED:
 
             class Meta:
                 db_table = "shapes_late_bills"
