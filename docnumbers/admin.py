@@ -1075,9 +1075,11 @@ def number_column(field_name: str, description=None, model=None):
     """
 
     def column(obj):
-        if getattr(obj, field_name, None) is None:
-            return gettext("Assigned when saved")
         field = obj._meta.get_field(field_name)
+        if getattr(obj, field_name, None) is None:
+            if getattr(field, "issue_when", None) is not None and obj.pk is not None:
+                return gettext("Draft")
+            return gettext("Assigned when saved")
         if isinstance(field, AutoSequenceField) and field.format_code is not None:
             text = getattr(obj, field.display_name)
             if text:

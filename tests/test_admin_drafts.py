@@ -31,6 +31,8 @@ def test_the_post_action_numbers_the_selected_drafts_in_date_order(admin_client)
     late = DraftInvoice.objects.create(issued_on=D(2026, 3, 20))
     early = DraftInvoice.objects.create(issued_on=D(2026, 3, 2))
     left = DraftInvoice.objects.create(issued_on=D(2026, 3, 1))
+    listed = admin_client.get(reverse("admin:testapp_draftinvoice_changelist")).content.decode()
+    assert listed.count(">Draft</a>") == 3  # the number column, a link to each draft
     response = admin_client.post(
         reverse("admin:testapp_draftinvoice_changelist"),
         {"action": "post_drafts", "_selected_action": [late.pk, early.pk]},

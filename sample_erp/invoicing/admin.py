@@ -72,10 +72,10 @@ class InvoiceAdmin(DemoAdmin):
         "customer",
         "customer_number_display",
         "subject",
-        "status",
     ]
     list_filter = ["status", "issued_on", "series", "customer"]
-    # Drafts have no number; posting (one by one: Status "Posted" and save) issues it.
+    # Drafts have no number (the column says so; filter by status); posting them one by
+    # one (Status "Posted", save) or with this action issues it.
     actions = [issue_action("Post the selected drafts", status="posted")]
     search_fields = ["number_display", "customer__name", "subject"]
     date_hierarchy = "issued_on"
