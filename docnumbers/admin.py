@@ -626,6 +626,50 @@ class SequenceFilter(admin.SimpleListFilter):
         return queryset.filter(sequence=value) if value else queryset
 
 
+class CounterSeriesFilter(admin.SimpleListFilter):
+    """The counters of one series, named by its name or pattern; "no format" for plain
+    numbers (Django's own filter would list codes and a bare "-")."""
+
+    title = _("series")
+    parameter_name = "number_format"
+
+    def lookups(self, request, model_admin):
+        used = Counter.objects.values_list("number_format", flat=True).distinct()
+        formats = NumberFormat.objects.filter(pk__in=[pk for pk in used if pk is not None])
+        formats = formats.order_by("code", "position", "pk")
+        choices = [(str(f.pk), labels.series_label(f)) for f in formats]
+        if None in used:
+            choices.append(("none", gettext("No format (plain numbers)")))
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(number_format__isnull=True)
+        return queryset.filter(number_format_id=value) if value else queryset
+
+
+class CounterPeriodFilter(admin.SimpleListFilter):
+    """The counters of one period, as the list shows it; "no reset" for the counters that
+    never restart (an empty period, which Django's own filter shows as an empty link)."""
+
+    title = _("period")
+    parameter_name = "period"
+
+    def lookups(self, request, model_admin):
+        periods = sorted(set(Counter.objects.values_list("period", flat=True)))
+        choices = [(p, labels.period_label(p)) for p in periods if p]
+        if "" in periods:
+            choices.append(("none", gettext("No reset")))
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(period="")
+        return queryset.filter(period=value) if value else queryset
+
+
 @admin.register(Counter)
 class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Counters are read-only; "set next value" is the one audited way to move one."""
@@ -635,7 +679,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     # The raw key, scope and period are on the change page; the list names them for people.
     list_display = ["document", "part", "last_issued", "next_number"]
-    list_filter = [SequenceFilter, "number_format", "period"]
+    list_filter = [SequenceFilter, CounterSeriesFilter, CounterPeriodFilter]
     search_fields = ["key", "sequence", "period", "number_format__name"]
     list_select_related = ["number_format"]
     fields = [
@@ -1131,9 +1175,7 @@ def _padded(expression):
 def series_text(series) -> str:
     """A series as people know it: its name, else what its numbers look like
     (``INV-{YYYY}-####``), never its code alone."""
-    if series.name:
-        return series.name
-    return f"{series.prefix}{'#' * max(series.padding, 1)}{series.suffix}"
+    return labels.series_label(series)
 
 
 class SeriesChoiceField(forms.ModelChoiceField):

@@ -77,11 +77,11 @@ def frozen_problems(field, instance, using, update_fields=None) -> list[tuple[st
     if row is None or row[field.attname] is None:
         return []  # not stored yet, or a late number COMMIT has not written
     _check_not_stale(field, instance, row)
-    meta = field.model._meta
+    by_attname = {f.attname: f for f in field.model._meta.concrete_fields}
     label = row.get(field.display_name) or str(row[field.attname])
     problems = []
     for name in differing:
-        model_field = meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
+        model_field = by_attname[name]
         problem = _problem(field, model_field, name, instance, row, label, using)
         if problem is not None and problem not in problems:
             problems.append(problem)

@@ -1,6 +1,7 @@
-"""Human labels of sequences, for the admin and the audit: a series by its name, a scope by
-the related object's ``str()`` ("ACME Ltd", not ``customer=1``), a period as ``2026``,
-``2026-03`` or ``FY 2025/26``. Read-only; the stored keys never change."""
+"""Human labels of sequences, for the admin and the audit: a series by its name or its
+pattern (``INV-{YYYY}-####``), never its code; a scope by the related object's ``str()``
+("ACME Ltd", not ``customer=1``); a period as ``2026``, ``2026-03`` or ``FY 2025/26``.
+Read-only; the stored keys never change."""
 
 from __future__ import annotations
 
@@ -25,11 +26,15 @@ def field_of_sequence(sequence: str):
 
 
 def sequence_label(sequence: str) -> str:
-    """``Invoice: customer's invoice number``, or the sequence's own text for a function key."""
+    """``Invoice: customer's invoice number`` (``Facture : …`` in French), or the sequence's
+    own text for a function key."""
     field = field_of_sequence(sequence)
     if field is None:
         return sequence
-    return f"{str(field.model._meta.verbose_name).capitalize()}: {field.verbose_name}"
+    return gettext("%(model)s: %(field)s") % {
+        "model": str(field.model._meta.verbose_name).capitalize(),
+        "field": field.verbose_name,
+    }
 
 
 def document_label(model, text) -> str:
@@ -51,10 +56,14 @@ def period_label(period: str) -> str:
 
 
 def series_label(number_format) -> str:
-    """The series' name, or its code when it has none."""
+    """A series as people know it: its name, else what its numbers look like
+    (``INV-{YYYY}-####``), never its code alone ('' for no series)."""
     if number_format is None:
         return ""
-    return number_format.name or number_format.code
+    if number_format.name:
+        return number_format.name
+    digits = "#" * max(number_format.padding or 0, 1)
+    return f"{number_format.prefix}{digits}{number_format.suffix}"
 
 
 def scope_label(sequence: str, scope: str, using=None) -> str:

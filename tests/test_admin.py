@@ -395,7 +395,7 @@ def test_counter_list_shows_format_scope_period_and_values(admin_client):
     assert "Invoice: invoice number" in text
     assert "ACME" in text and f"customer={customer.pk}" not in text
     assert "testapp.invoice.invoice_number#" not in text
-    assert "invoice · 2025" in text
+    assert "INV-{YYYY}-#### · 2025" in text
     assert "INV-2025-0002" in text  # the last issued, in its own period
     assert "INV-2025-0003" in text  # the next, rendered in its own period, not today's
 

@@ -154,7 +154,7 @@ def test_the_audit_names_parts_for_people():
     acme = Customer.objects.create(name="ACME Ltd")
     CustomerDocument.objects.create(customer=acme, issued_on=D(2025, 3, 1))
     (report,) = [r for r in audit() if r.key and "customerdocument" in r.key]
-    assert report.part == "customer-doc · ACME Ltd · 2025"
+    assert report.part == "C-{YYYY}-### · ACME Ltd · 2025"
 
 
 # -- explained moves -------------------------------------------------------------------
@@ -224,7 +224,8 @@ def test_the_gap_form_preselects_the_counter_and_names_it(admin_client):
     add = reverse("admin:docnumbers_gapexplanation_add")
     response = admin_client.get(add, {"counter": counter.pk, "first": 2, "last": 2})
     text = response.content.decode()
-    assert f'<option value="{counter.pk}" selected>Invoice: invoice number · invoice · 2026' in text
+    label = "Invoice: invoice number · INV-{YYYY}-#### · 2026"
+    assert f'<option value="{counter.pk}" selected>{label}' in text
 
 
 # -- errors once, in plain words ---------------------------------------------------------

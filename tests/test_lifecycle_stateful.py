@@ -10,6 +10,7 @@ bulk_create, mixed at random. After every step:
 
 import copy as copying
 import datetime as dt
+import os
 from collections import defaultdict
 
 import pytest
@@ -296,7 +297,7 @@ def test_random_lifecycles_keep_every_number_and_text_true(machine):
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=25,
+            max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 25)),
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -252,7 +252,7 @@ def test_overlapping_explanations_are_refused(admin_client, skipped):
         explain_gap(skipped, 8, 9, kind="voided", reason="again")
     assert "6–9" in str(info.value) and "already explained" in str(info.value)
     # The sequence is named as the admin names it, not by its internal key (#22).
-    assert "Invoice: invoice number · invoice" in str(info.value)
+    assert "Invoice: invoice number · INV-{YYYY}-####" in str(info.value)
     assert "invoice_number#" not in str(info.value)
     response = admin_client.post(
         reverse("admin:docnumbers_gapexplanation_add"),

@@ -10,6 +10,7 @@ shown as 2026-03-10 and never wrap, like the numbers.
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from docnumbers.admin import DocumentNumberAdminMixin, issue_action
 
@@ -55,7 +56,7 @@ class CreditNoteInline(admin.TabularInline):
     readonly_fields = ["number_text"]
     show_change_link = True
 
-    @admin.display(description="number")
+    @admin.display(description=_("number"))
     def number_text(self, obj):
         return obj.number_display
 
@@ -82,7 +83,7 @@ class InvoiceAdmin(DemoAdmin):
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     inlines = [InvoiceLineInline, CreditNoteInline]
-    issued_on_date = date_column("issued_on", "date")
+    issued_on_date = date_column("issued_on", _("date"))
 
 
 @admin.register(CreditNote)
@@ -92,7 +93,7 @@ class CreditNoteAdmin(DemoAdmin):
     search_fields = ["number_display", "customer__name", "reason", "invoice__number_display"]
     list_select_related = ["customer", "invoice"]
     autocomplete_fields = ["customer", "invoice"]
-    issued_on_date = date_column("issued_on", "date")
+    issued_on_date = date_column("issued_on", _("date"))
 
 
 @admin.register(Order)
@@ -102,4 +103,4 @@ class OrderAdmin(DemoAdmin):
     search_fields = ["number_display", "customer__name", "description"]
     list_select_related = ["customer", "invoice"]
     autocomplete_fields = ["customer", "invoice"]
-    placed_at_date = date_column("placed_at", "placed at", with_time=True)
+    placed_at_date = date_column("placed_at", _("placed at"), with_time=True)

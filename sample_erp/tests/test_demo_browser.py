@@ -1,5 +1,6 @@
 """Issue #22 in a real browser at 1280x800: every list page of the demo, public and admin,
-fits without horizontal scrolling, and no number or date wraps (English and French)."""
+fits without horizontal scrolling, and no number or date wraps (English, French, German and
+Spanish: German's long words are the widest)."""
 
 import os
 import re
@@ -21,7 +22,9 @@ LIST_PAGES = [
     "/admin/invoicing/order/",
     "/admin/invoicing/customer/",
     "/admin/docnumbers/numberformat/",
+    "/admin/docnumbers/numberformat/?code=invoice",
     "/admin/docnumbers/counter/",
+    "/admin/docnumbers/counter/?number_format=none",
     "/admin/docnumbers/counterchange/",
     "/admin/docnumbers/gapexplanation/",
 ]
@@ -73,7 +76,7 @@ def wrapped_cells(page) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("locale", ["en-US", "fr-FR"])
+@pytest.mark.parametrize("locale", ["en-US", "fr-FR", "de-DE", "es-ES"])
 def test_every_list_page_fits_1280_without_wrapped_numbers(
     chromium, live_server, transactional_db, django_user_model, locale
 ):
@@ -102,6 +105,20 @@ def test_every_list_page_fits_1280_without_wrapped_numbers(
                 " return e ? [e.scrollWidth, e.clientWidth] : null; })()"
             )
             assert box is None or box[0] <= box[1] + 1, (url, box)
+            assert wrapped_cells(page) == [], url
+        # One invoice, and a counter's page, in full.
+        from docnumbers.models import Counter
+        from sample_erp.invoicing.models import Invoice
+
+        invoice = Invoice.objects.filter(credit_notes__isnull=False).first()
+        counter = Counter.objects.filter(sequence="invoicing.invoice.number").first()
+        for url in (
+            invoice.get_absolute_url(),
+            f"/admin/invoicing/invoice/{invoice.pk}/change/",
+            f"/admin/docnumbers/counter/{counter.pk}/change/",
+        ):
+            page.goto(url)
+            assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, url
             assert wrapped_cells(page) == [], url
         # The public list's search box shows its whole hint.
         page.goto("/")

@@ -168,6 +168,13 @@ class DocChild(Doc):
     child_number = AutoSequenceField()
 
 
+class Ledger(models.Model):
+    """Scoped by a plain field whose name ends in ``_id`` (not a foreign key)."""
+
+    external_id = models.CharField(max_length=20)
+    number = AutoSequenceField(unique_with="external_id")
+
+
 class DraftInvoice(models.Model):
     """A draft has no number; the save that posts it issues one (#21)."""
 

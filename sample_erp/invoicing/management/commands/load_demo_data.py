@@ -62,7 +62,7 @@ DRAFTS = {"Hosting, March 2026", "Consulting, March 2026"}
 NOTES = {
     "Licences, January 2026": "<- a new year: the counter starts again",
     "Export shipment": "<- the Export series",
-    "December delivery, booked late": "<- entered last, dated 2025: 2025's next number",
+    "December delivery, booked late": "<- entered after 2026's, dated 2025: 2025's next number",
 }
 
 # (customer, date, reason, amount, subject of the invoice it corrects)

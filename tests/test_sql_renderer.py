@@ -1,0 +1,147 @@
+"""The SQL renderer (docnumbers' migration 0012, PostgreSQL) equals the Python one, byte for
+byte (#19): templates, numbers, periods, scopes and sequence keys drawn by Hypothesis.
+
+Late numbering at COMMIT is PostgreSQL's alone, and so are these functions: on the other
+databases the test asserts that the migration installed nothing there.
+"""
+
+import datetime as dt
+import os
+
+import pytest
+from django.db import connection, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from docnumbers import formatting, keys
+from docnumbers.exceptions import TemplateError
+
+pytestmark = pytest.mark.django_db
+
+POSTGRESQL = connection.vendor == "postgresql"
+FUNCTIONS = [
+    "docnumbers_render_template",
+    "docnumbers_render_number",
+    "docnumbers_render",
+    "docnumbers_period_key",
+    "docnumbers_scope_text",
+    "docnumbers_key_text",
+]
+
+#: Text as a database stores it: no NUL, no lone surrogate.
+TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"))
+#: Literal text a template may hold (NumberFormat validates it before it is stored).
+LITERAL = st.text(
+    st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="{}"), max_size=6
+).filter(str.isprintable)
+PART = st.one_of(
+    LITERAL,
+    st.sampled_from(["{YYYY}", "{YY}", "{MM}", "{DD}", "{FY}", "{FYE}", "{{", "}}"]),
+)
+TEMPLATE = st.lists(PART, max_size=6).map("".join).filter(lambda t: len(t) <= 50)
+DAY = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
+MONTH = st.integers(1, 12)
+NUMBER = st.integers(-(2**63), 2**63 - 1)
+
+
+def sql(function, *args):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}({', '.join(['%s'] * len(args))})", list(args))
+        return cursor.fetchone()[0]
+
+
+def python_or_error(call, *args):
+    try:
+        return call(*args)
+    except TemplateError:
+        return TemplateError
+
+
+def sql_or_error(function, *args):
+    try:
+        with transaction.atomic():
+            return sql(function, *args)
+    except Exception as exc:  # the database's error, for a date Python refuses too
+        assert "outside the calendar" in str(exc), exc
+        return TemplateError
+
+
+def test_the_sql_renderer_is_installed_where_late_numbering_is():
+    with connection.cursor() as cursor:
+        if not POSTGRESQL:
+            # No COMMIT trigger to use it: the migration installs nothing here.
+            tables = connection.introspection.table_names(cursor)
+            assert "docnumbers_counter" in tables
+            return
+        cursor.execute(
+            "SELECT proname FROM pg_proc WHERE proname = ANY(%s) ORDER BY proname", [FUNCTIONS]
+        )
+        assert [name for (name,) in cursor.fetchall()] == sorted(FUNCTIONS)
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(template=TEMPLATE, day=DAY, first_month=MONTH)
+def test_a_template_renders_the_same_in_sql(template, day, first_month):
+    if not POSTGRESQL:
+        return
+    expected = python_or_error(formatting._render_template, template, day, first_month)
+    assert sql_or_error("docnumbers_render_template", template, day, first_month) == expected
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(number=NUMBER, padding=st.integers(0, 18))
+def test_a_number_renders_the_same_in_sql(number, padding):
+    if not POSTGRESQL:
+        return
+    assert sql("docnumbers_render_number", number, padding) == formatting.render_number(
+        number, padding
+    )
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 200)), deadline=None)
+@given(
+    prefix=TEMPLATE,
+    suffix=TEMPLATE,
+    padding=st.integers(0, 18),
+    day=DAY,
+    number=NUMBER,
+    first_month=MONTH,
+)
+def test_a_whole_number_renders_the_same_in_sql(prefix, suffix, padding, day, number, first_month):
+    if not POSTGRESQL:
+        return
+    args = (prefix, suffix, padding, day, number, first_month)
+    assert sql_or_error("docnumbers_render", *args) == python_or_error(formatting.render, *args)
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(day=DAY, reset=st.sampled_from(formatting.Reset.ALL), first_month=MONTH)
+def test_a_period_key_is_the_same_in_sql(day, reset, first_month):
+    if not POSTGRESQL:
+        return
+    expected = formatting.period_key(day, reset, first_month)
+    assert sql("docnumbers_period_key", day, reset, first_month) == expected
+
+
+SCOPE = st.lists(
+    st.tuples(st.from_regex(r"[a-z_][a-z0-9_]{0,20}", fullmatch=True), st.none() | TEXT),
+    max_size=3,
+    unique_by=lambda pair: pair[0],
+)
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(
+    sequence=st.from_regex(r"[a-z_]{1,20}\.[a-z_]{1,20}\.[a-z_]{1,20}", fullmatch=True) | TEXT,
+    series=st.none() | st.integers(1, 2**40),
+    scope=SCOPE,
+    period=st.sampled_from(["", "2026", "2026-03", "2026-03-14", "FY2025-04"]),
+)
+def test_scope_and_key_texts_are_the_same_in_sql(sequence, series, scope, period):
+    if not POSTGRESQL:
+        return
+    names, values = [n for n, _ in scope], [v for _, v in scope]
+    scope_text = sql("docnumbers_scope_text", names, values)
+    assert scope_text == keys.scope_text(tuple(scope))
+    expected = keys.SequenceKey(sequence, series, tuple(scope), period).text
+    assert sql("docnumbers_key_text", sequence, series, scope_text, period) == expected
