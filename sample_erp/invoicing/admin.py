@@ -77,7 +77,7 @@ class InvoiceAdmin(DemoAdmin):
     list_filter = ["status", "issued_on", "series", "customer"]
     # Drafts have no number (the column says so; filter by status); posting them one by
     # one (Status "Posted", save) or with this action issues it.
-    actions = [issue_action("Post the selected drafts", status="posted")]
+    actions = [issue_action(status="posted")]  # "Post the selected drafts", translated
     search_fields = ["number_display", "customer__name", "subject"]
     date_hierarchy = "issued_on"
     list_select_related = ["customer"]
