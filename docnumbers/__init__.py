@@ -14,12 +14,14 @@ from .exceptions import (
     FormatMissing,
     NumberCollision,
     NumberFrozen,
+    NumberOutOfOrder,
     SeriesMismatch,
     StaleDocument,
     TemplateError,
 )
 from .fields import AutoSequenceField
 from .formatting import Format, Reset
+from .posting import issue
 from .renumbering import renumber
 from .sequences import Sequence, delete, get_last_value, get_next_value, get_next_values
 
@@ -36,6 +38,7 @@ __all__ = [
     "FormatMissing",
     "NumberFrozen",
     "NumberCollision",
+    "NumberOutOfOrder",
     "Reset",
     "Sequence",
     "SeriesMismatch",
@@ -45,6 +48,7 @@ __all__ = [
     "get_last_value",
     "get_next_value",
     "get_next_values",
+    "issue",
     "last_value",
     "next_value",
     "next_values",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
 from . import allocation, audit, clock, collisions, formatting, issued, labels, numbering, registry
+from .admin_documents import RenumberAdminMixin, issue_action  # noqa: F401 - public: #21
 from .allocation import MAX_VALUE
 from .exceptions import AuditInputError, CounterMoveRefused
 from .fields import AutoSequenceField, sequence_fields
@@ -1129,9 +1130,11 @@ def number_column(field_name: str, description=None, model=None):
     """
 
     def column(obj):
-        if getattr(obj, field_name, None) is None:
-            return gettext("Assigned when saved")
         field = obj._meta.get_field(field_name)
+        if getattr(obj, field_name, None) is None:
+            if getattr(field, "issue_when", None) is not None and obj.pk is not None:
+                return gettext("Draft")
+            return gettext("Assigned when saved")
         if isinstance(field, AutoSequenceField) and field.format_code is not None:
             text = getattr(obj, field.display_name)
             if text:
@@ -1221,7 +1224,7 @@ def series_queryset(field: AutoSequenceField, using=None):
     return NumberFormat.objects.using(using).series_of(field.format_code)
 
 
-class DocumentNumberAdminMixin:
+class DocumentNumberAdminMixin(RenumberAdminMixin):
     """Shows the document numbers of a model read-only, sorted by the integer.
 
     For every AutoSequenceField of the model:

@@ -20,9 +20,9 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import Max, Min
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
-from . import allocation, backends, labels, registry
+from . import allocation, backends, chronology, labels, registry
 from .collisions import text_fields
 from .exceptions import AuditInputError, TemplateError
 from .fields import AutoSequenceField, sequence_fields
@@ -81,6 +81,10 @@ class SequenceReport:
     unnumbered: int = 0
     #: Rows whose scope or date no longer belongs to the counter that numbered them.
     misfiled: int = 0
+    #: Drafts: rows whose ``issue_when`` is false, rightly without a number (#21).
+    drafts: int = 0
+    #: Numbers dated before the number preceding them (a chronological series, #21).
+    chronology_breaks: list[dict] = dataclasses.field(default_factory=list)
     #: ``(text, "quote Q-0001")``: texts of this sequence that another numbered field
     #: stores too (one text must name one document).
     shared_texts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
@@ -110,6 +114,8 @@ class SequenceReport:
             return "unnumbered"
         if self.misfiled:
             return "misfiled"
+        if self.chronology_breaks:
+            return "out of order"
         if self.shared_texts:
             return "shared text"
         if self.duplicates:
@@ -120,6 +126,8 @@ class SequenceReport:
             return "unattributed"
         if self.gaps:
             return "gaps"
+        if self.drafts:
+            return "drafts"
         return "ok"
 
     @property
@@ -167,6 +175,8 @@ class SequenceReport:
             "unattributed": self.unattributed,
             "unnumbered": self.unnumbered,
             "misfiled": self.misfiled,
+            "drafts": self.drafts,
+            "chronology_breaks": self.chronology_breaks,
             "shared_texts": [{"text": t, "also": also} for t, also in self.shared_texts],
             "note": self.note,
             "status": self.status,
@@ -389,6 +399,8 @@ class _Pass:
         unattributed += self._unnumbered()
         if self.formatted:
             self._misfiled(reports, known)
+        if self.field.chronological and self.formatted and self.date_field is not None:
+            _chronology(self.field, reports, self.using)
         seen |= {r.counter_id for r in unattributed}
         if self.since is None:
             # Counters whose rows are all gone: every number they issued is missing.
@@ -517,9 +529,13 @@ class _Pass:
         rows = self.model._default_manager.using(self.using).filter(
             **{f"{self.field.attname}__isnull": True}
         )
+        drafts = []
+        if self.field.issue_when is not None:
+            drafts = _drafts(self.field, self.label, rows)
+            rows = rows.filter(self.field.issue_when)
         count = rows.count()
         if not count:
-            return []
+            return drafts
         pk_name = self.model._meta.pk.attname
         sample = list(rows.order_by(pk_name).values_list(pk_name, flat=True)[:5])
         return [
@@ -630,6 +646,30 @@ class _Pass:
             entry[1], entry[2] = min(entry[1], number), max(entry[2], number)
             entry[4].append(pk)
         return groups, lost
+
+
+def _drafts(field, label, rows) -> list[SequenceReport]:
+    """Drafts (``issue_when`` false, no number): counted on their own, never a failure."""
+    count = rows.exclude(field.issue_when).count()
+    if not count:
+        return []
+    note = ngettext(
+        "%(count)d draft without a number: numbered when it is issued",
+        "%(count)d drafts without a number: numbered when they are issued",
+        count,
+    ) % {"count": count}
+    report = SequenceReport(label=label, key=None, start_at=field.start_at, drafts=count)
+    report.human_part, report.note = gettext("drafts"), note
+    return [report]
+
+
+def _chronology(field, reports, using) -> None:
+    """Attach the stored chronology breaks of a chronological field to their counter's report."""
+    by_counter = {r.counter_id: r for r in reports if r.counter_id is not None}
+    for found in chronology.breaks(field, using):
+        report = by_counter.get(found["counter_id"])
+        if report is not None:
+            report.chronology_breaks.append(found)
 
 
 def _period_of(series, day) -> str | None:

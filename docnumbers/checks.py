@@ -1,6 +1,6 @@
 """Every system check of docnumbers.
 
-Ids: docnumbers.E001-E006, E008 and W001 check a field's declaration
+Ids: docnumbers.E001-E006, E008-E010 and W001 check a field's declaration
 (``AutoSequenceField.check`` calls ``check_field``); E007 needs the database and
 runs with ``migrate`` and ``check --database``; W002 reads the migration files
 (a late field's COMMIT trigger, see ``triggers``).
@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, connections, models
+from django.db.models.sql import Query
 
 from . import formatting, registry
 
@@ -35,6 +36,8 @@ def check_field(field) -> list[checks.CheckMessage]:
         *_check_format(field),
         *_check_date_field(field),
         *_check_series_field(field),
+        *_check_issue_when(field),
+        *_check_chronological(field),
     ]
 
 
@@ -152,6 +155,52 @@ def _check_series_field(field):
             hint="Add format='<code>' to the field.",
             obj=field,
             id="docnumbers.E008",
+        )
+
+
+def _check_issue_when(field):
+    """E009: ``issue_when`` is a Q whose names are the model's fields (#21)."""
+    condition = getattr(field, "issue_when", None)
+    if condition is None:
+        return
+    if not isinstance(condition, models.Q):
+        yield checks.Error(
+            f"{_label(field)}: issue_when must be a Q, not {condition!r}.",
+            hint='Write for example issue_when=Q(status="posted").',
+            obj=field,
+            id="docnumbers.E009",
+        )
+        return
+    try:
+        Query(field.model).build_where(condition)
+    except Exception as exc:  # noqa: BLE001 - FieldError, and whatever a lookup raises
+        yield checks.Error(
+            f"{_label(field)}: issue_when {condition!r} cannot be used: {exc}",
+            hint="Name fields of the model itself, as in a CheckConstraint's condition.",
+            obj=field,
+            id="docnumbers.E009",
+        )
+
+
+def _check_chronological(field):
+    """E010: a chronological series needs a format and a date_field, and no late (#21)."""
+    if not getattr(field, "chronological", False):
+        return
+    if field.format_code is None or field.date_field is None:
+        yield checks.Error(
+            f"{_label(field)}: chronological=True needs format=... and date_field=...: the "
+            "date of each number is compared with the last one of its series.",
+            hint="Add format and date_field, or drop chronological.",
+            obj=field,
+            id="docnumbers.E010",
+        )
+    if field.late:
+        yield checks.Error(
+            f"{_label(field)}: chronological=True cannot be combined with late=True yet: the "
+            "order of numbers taken at COMMIT is not the order of their dates.",
+            hint="Drop late=True for a chronological series.",
+            obj=field,
+            id="docnumbers.E010",
         )
 
 

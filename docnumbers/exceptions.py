@@ -111,3 +111,24 @@ class NumberCollision(DocnumbersError, IntegrityError):
         self.text = text
         self.document = document
         self.number_format = number_format
+
+
+class NumberOutOfOrder(DocnumbersError, ValidationError):
+    """A chronological series (``chronological=True``) would issue a number dated before
+    the last number already issued in its sequence (#21).
+
+    A ValidationError too, so that ``full_clean()``, forms and the admin show the message
+    on the date field (``field``). ``last`` is the text of the last issued number and
+    ``last_day`` its date.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, last=None, last_day=None):
+        DocnumbersError.__init__(self, message)
+        ValidationError.__init__(self, message, code="out_of_order")
+        self.message = message
+        self.field = field
+        self.last = last
+        self.last_day = last_day
+
+    def __str__(self):
+        return self.message

@@ -129,6 +129,7 @@ class NumberConstraint(models.UniqueConstraint):
         field = model._meta.get_field(self.sequence_field)
         problems = frozen.frozen_problems(field, instance, using)
         problems += numbering.day_problems(field, instance)
+        problems += numbering.order_problems(field, instance, using)
         errors = {name: message for name, message in problems if name not in (exclude or ())}
         if errors:
             raise ValidationError(errors)
@@ -150,6 +151,8 @@ class AutoSequenceField(models.BigIntegerField):
     the defaults to create it from) adds ``<name>_display`` with the formatted
     number; ``date_field`` picks the date that drives its tokens and reset period;
     ``series_field`` names a ForeignKey to NumberFormat that chooses the series.
+    ``issue_when`` (a Q) keeps a row's number empty while it is false (a draft);
+    ``chronological`` refuses a number dated before the last one of its sequence.
     """
 
     description = "Gapless sequence number"
@@ -163,12 +166,18 @@ class AutoSequenceField(models.BigIntegerField):
         date_field=None,
         series_field=None,
         late=False,
+        issue_when=None,
+        chronological=False,
         **kwargs,
     ):
         self.start_at = start_at
         self.late = late
-        if late:
-            # Empty until COMMIT writes it.
+        #: A Q: while it is false for a row (a draft), the row has no number (#21).
+        self.issue_when = issue_when
+        #: Refuse a number whose date is earlier than the last issued one's (#21).
+        self.chronological = chronological
+        if late or issue_when is not None:
+            # Empty until COMMIT writes it, or while the document is a draft.
             kwargs["null"] = True
         self.unique_with = (unique_with,) if isinstance(unique_with, str) else tuple(unique_with)
         self.format_defaults = format if isinstance(format, Format) else None
@@ -228,9 +237,11 @@ class AutoSequenceField(models.BigIntegerField):
             "date_field": self.date_field,
             "series_field": self.series_field,
             "late": True if self.late else None,
+            "issue_when": self.issue_when,
+            "chronological": True if self.chronological else None,
         }
         kwargs.update({k: v for k, v in options.items() if v is not None})
-        if self.late:
+        if self.late or self.issue_when is not None:
             kwargs.pop("null", None)
         return name, path, args, kwargs
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext, gettext_lazy
 
-from . import formatting, late, state, tracking
+from . import drafts, formatting, late, state, tracking
 from .exceptions import NumberFrozen, StaleDocument
 from .labels import period_label
 from .numbering import local_date
@@ -62,6 +62,9 @@ def frozen_problems(field, instance, using, update_fields=None) -> list[tuple[st
         return []
     if field.late and current is not None and field.name in current.late:
         late.load(instance)  # COMMIT may have numbered it since: know it before comparing
+    back = _back_to_draft(field, instance, using, update_fields)
+    if back:
+        return back
     names = watched(field)
     if update_fields is not None:
         meta = instance._meta  # a child's update_fields name its own fields too
@@ -83,6 +86,30 @@ def frozen_problems(field, instance, using, update_fields=None) -> list[tuple[st
         if problem is not None and problem not in problems:
             problems.append(problem)
     return problems
+
+
+def _back_to_draft(field, instance, using, update_fields) -> list[tuple[str, str]]:
+    """An issued document whose ``issue_when`` this save makes false: it stays issued (#21).
+
+    No query: the number the instance holds says it is issued, the condition is
+    evaluated in memory (``drafts``).
+    """
+    if field.issue_when is None:
+        return []
+    number = instance.__dict__.get(field.attname)
+    if number is None:
+        return []
+    names = drafts.condition_fields(field) or [field.name]
+    if update_fields is not None and not set(update_fields) & {*names, field.name}:
+        return []  # the stored condition is not written by this save
+    if drafts.holds(field, instance, using):
+        return []
+    label = instance.__dict__.get(field.display_name) if field.format_code else None
+    message = gettext(
+        "%(number)s is issued; the document cannot go back to draft, its number stays. "
+        "Cancel it with a credit note or void it instead."
+    ) % {"number": label or number}
+    return [(names[0], message)]
 
 
 def _stored_row(field, instance, using):

@@ -18,9 +18,21 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils.translation import gettext
 
-from . import allocation, backends, clock, collisions, formatting, late, state, triggers
+from . import (
+    allocation,
+    backends,
+    chronology,
+    clock,
+    collisions,
+    drafts,
+    formatting,
+    late,
+    state,
+    tracking,
+    triggers,
+)
 from .conf import setting
-from .exceptions import DateOutOfRange, SeriesMismatch
+from .exceptions import DateOutOfRange, NumberFrozen, SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
 
 
@@ -96,6 +108,22 @@ def day_problems(field, instance) -> list[tuple[str, str]]:
     except (TypeError, ValueError, ValidationError):
         return []  # the date field's own validation says what is wrong
     return []
+
+
+def order_problems(field, instance, using) -> list[tuple[str, str]]:
+    """``[(date field, message)]`` for ``full_clean()`` when ``instance``, about to be
+    numbered in a chronological series, is dated before its sequence's last number."""
+    if not field.chronological or instance.__dict__.get(field.attname) is not None:
+        return []
+    if not drafts.holds(field, instance, using):
+        return []  # a draft takes no number yet
+    try:
+        (key,) = group_by_key(field, [instance], using)
+        day = document_day(field, instance)
+    except (TypeError, ValueError, ValidationError):
+        return []  # the date field's own validation says what is wrong
+    problem = chronology.problem(field, key, day, using)
+    return [(field.date_field, problem)] if problem else []
 
 
 def check_day(field, day):
@@ -287,6 +315,8 @@ def ensure_number(field, instance, inserting: bool = False):
             return  # ours already (a batch numbered before Django compiles its INSERT)
     if value is None and field.name in current.late:
         return  # queued; COMMIT writes it
+    if value is None and not drafts.holds(field, instance, database_of(instance)):
+        return None  # a draft: no number until its condition holds (#21)
     if current.is_prepared(field):
         return
     if value is None or instance._state.adding:
@@ -340,7 +370,17 @@ def settle(field, instance, using, update_fields=None) -> None:
         status = mark.status()
         if status == state.ROLLED_BACK:
             del current.late[field.name]
-            _never_stored(instance)
+            if field.name in current.late_on_update:  # a posting UPDATE: still a draft
+                current.late_on_update.discard(field.name)
+                instance.__dict__[triggers.pending_name(field)] = None
+            else:
+                _never_stored(instance)
+        elif status == state.COMMITTED:
+            late.load(instance)
+            if field.name in current.late:  # committed as a draft: nothing was numbered
+                del current.late[field.name]
+                current.late_on_update.discard(field.name)
+                instance.__dict__[triggers.pending_name(field)] = None
         elif status == state.LIVE and not instance._state.adding and triggers.is_current(field):
             # Saved again before COMMIT: the trigger numbers the row from the pending
             # value the row holds at COMMIT, so write the one of its key now. (#18)
@@ -356,13 +396,24 @@ def settle(field, instance, using, update_fields=None) -> None:
     if record.pk is not None and instance.pk != record.pk:
         _forget(field, instance, current, copy=True)
     elif record.given_back():
-        _never_stored(instance)
+        if record.on_insert:
+            _never_stored(instance)
+        else:  # a draft posted by an UPDATE that rolled back: the row is a draft again
+            _draft_again(field, instance)
         if record.taken:
             _forget(field, instance, current)
         else:
             del current.issued[field.name]  # an explicit number moves the counter again
     elif record.taken and record.pk is None and _key_of(field, instance) != record.key:
         _forget(field, instance, current)
+
+
+def _draft_again(field, instance) -> None:
+    """The stored row holds no number again: what the next save compares with (#21)."""
+    columns = [field.attname]
+    if field.format_code is not None:
+        columns += [field.display_name, f"{field.counter_name}_id"]
+    tracking.update(instance, dict.fromkeys(columns))
 
 
 def _never_stored(instance) -> None:
@@ -451,6 +502,8 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
     """
     if deferred is None:
         deferred = field.late and late.applies(using)
+    if field.issue_when is not None:
+        instances = _not_drafts(field, instances, using)
     # A static trigger checks at COMMIT that a kept series is still true.
     keep = deferred and field.format_code is not None and triggers.is_current(field)
     groups = group_by_key(field, instances, using, keep)
@@ -462,6 +515,11 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
         new = [] if deferred else group.new
         if not new and group.floor is None:
             continue
+        # A chronological series reads its last date under the counter's lock (after
+        # ``take``); in autocommit, before it too, so a refusal burns no number.
+        in_transaction = connections[using].in_atomic_block
+        if field.chronological and not in_transaction:
+            chronology.check(field, key, new, group.days, using)
         counter_id, last = allocation.take(
             key,
             len(new),
@@ -470,6 +528,8 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
             number_format_id=group.series.pk if group.series is not None else None,
             using=using,
         )
+        if field.chronological and in_transaction:
+            chronology.check(field, key, new, group.days, using)
         first = last - len(new) + 1
         for offset, instance in enumerate(new):
             setattr(instance, field.attname, first + offset)
@@ -477,6 +537,23 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
         # A new counter row's first text may be stored already (a format changed
         # without validation): refuse it by name. Costs a query only then. (#11)
         collisions.check_first_number(field, key, group.series, new, first, using)
+
+
+def _not_drafts(field, instances, using) -> list:
+    """The instances whose ``issue_when`` holds; a draft given a number is refused."""
+    chosen = []
+    for instance in instances:
+        if drafts.holds(field, instance, using):
+            chosen.append(instance)
+        elif instance.__dict__.get(field.attname) is not None:
+            raise NumberFrozen(
+                gettext(
+                    "%(model)s.%(field)s: a draft has no number; give it one by making its "
+                    "condition true (issue_when), not by hand."
+                )
+                % {"model": field.model._meta.label, "field": field.name}
+            )
+    return chosen
 
 
 def _format_of(series):
@@ -524,6 +601,8 @@ def _prepare_late(field, key, group: Group, using) -> None:
                 if mark is None:
                     mark = state.Mark(using)
                 current.late[field.name] = mark
+                if not instance._state.adding:  # a stored draft, posted by its UPDATE
+                    current.late_on_update.add(field.name)
                 continue
         prepared = state.Prepared(field, key, series_id)
         if fmt is not None:
@@ -563,4 +642,6 @@ def _record(field, group: Group, new, counter_id, using) -> None:
                 prefix, suffix = parts[day]
                 text = prefix + render_number(number, fmt.padding) + suffix
                 values[display] = text
-        state.of(instance).issued[name] = state.Issued(number, mark, key, text, taken=taken)
+        state.of(instance).issued[name] = state.Issued(
+            number, mark, key, text, taken=taken, on_insert=instance._state.adding
+        )

@@ -70,6 +70,9 @@ class Issued:
     pk: object = None
     #: Taken from the counter (False: an explicit number, kept as given).
     taken: bool = True
+    #: Taken for the row's INSERT (False: a draft posted by an UPDATE, #21): a
+    #: rollback then undid the row too.
+    on_insert: bool = True
 
     def given_back(self) -> bool:
         return self.mark is not None and self.mark.status() == ROLLED_BACK
@@ -100,6 +103,9 @@ class State:
     #: field name -> the key of a number its INSERT takes (PostgreSQL, a plain field);
     #: ``numbering.saved`` makes it an Issued record once the INSERT returned it.
     inserting: dict = dataclasses.field(default_factory=dict)
+    #: late field names prepared by an UPDATE (a draft posted, #21): a rollback of that
+    #: transaction leaves the row stored, a draft again.
+    late_on_update: set = dataclasses.field(default_factory=set)
     #: set by ``renumber``: the next save may change what the number depends on.
     renumbering: bool = False
     #: ``id()`` of the instance this state belongs to.
@@ -112,6 +118,7 @@ class State:
             prepared=list(self.prepared),
             late=dict(self.late),
             inserting=dict(self.inserting),
+            late_on_update=set(self.late_on_update),
             owner=owner,
         )
 

@@ -97,8 +97,94 @@ def render(field) -> tuple[str, str]:
         label=sequence_label(field.model, field.name),
         start_at=field.start_at,
         backstop=backstop_name(field),
+        condition=condition_sql(field) if getattr(field, "issue_when", None) is not None else None,
         version=VERSION,
         formatted=formatted,
+    )
+
+
+#: The lookups whose SQL is the same on every backend Django ships: without psycopg, the
+#: condition is compiled with SQLite's (always importable) for these, and must agree.
+_PORTABLE_LOOKUPS = {"exact", "in", "isnull", "gt", "gte", "lt", "lte"}
+
+
+def condition_sql(field) -> str:
+    """``issue_when`` as PostgreSQL SQL, compiled the way Django compiles a
+    ``CheckConstraint``'s condition (``Query.build_where``), its values written as
+    literals. The same text whatever database the project runs makemigrations with."""
+    from django.db.models.sql import Query
+
+    connection = _compiling_connection(field)
+    query = Query(model=field.model, alias_cols=False)
+    where = query.build_where(field.issue_when)
+    sql, params = where.as_sql(query.get_compiler(connection=connection), connection)
+    return sql % tuple(_sql_value(field, value) for value in params)
+
+
+def _compiling_connection(field):
+    settings = {
+        "NAME": "docnumbers-render",
+        "USER": "",
+        "PASSWORD": "",
+        "HOST": "",
+        "PORT": "",
+        "OPTIONS": {},
+        "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False,
+        "TEST": {},
+    }
+    try:
+        from django.db.backends.postgresql.base import DatabaseWrapper
+    except Exception:  # noqa: BLE001 - psycopg missing: ImproperlyConfigured
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db.backends.sqlite3.base import DatabaseWrapper
+
+        used = _lookups(field.issue_when)
+        if not used <= _PORTABLE_LOOKUPS:
+            raise ImproperlyConfigured(
+                f"{field.model._meta.label}.{field.name}: rendering its COMMIT trigger with "
+                f"issue_when lookups {sorted(used - _PORTABLE_LOOKUPS)} needs psycopg: "
+                "pip install 'psycopg[binary]'."
+            ) from None
+    return DatabaseWrapper({**settings, "ENGINE": DatabaseWrapper.__module__}, "docnumbers")
+
+
+def _lookups(node) -> set[str]:
+    from django.db.models import Q
+    from django.db.models.constants import LOOKUP_SEP
+
+    found = set()
+    for child in node.children:
+        if isinstance(child, Q):
+            found |= _lookups(child)
+        else:
+            parts = child[0].split(LOOKUP_SEP)
+            found.add(parts[-1] if len(parts) > 1 else "exact")
+    return found
+
+
+def _sql_value(field, value) -> str:
+    """A value of the condition as a PostgreSQL literal (no connection needed)."""
+    import datetime as dt
+    import decimal
+    import uuid
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (str, uuid.UUID, dt.date, dt.datetime, dt.time)):
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return postgresql.literal(text)
+    raise ValueError(
+        f"{field.model._meta.label}.{field.name}: issue_when holds the value {value!r}, "
+        "which the COMMIT trigger cannot write as SQL; compare with a string, number, "
+        "boolean or date."
     )
 
 

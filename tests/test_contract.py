@@ -40,8 +40,11 @@ from tests.testapp.models import (
     CustomerDocument,
     Doc,
     DocChild,
+    DraftInvoice,
+    DraftTicket,
     Invoice,
     InvoiceProxy,
+    LateDraft,
     LateInvoice,
     LateInvoiceChild,
     LateInvoiceProxy,
@@ -203,6 +206,29 @@ SHAPES = [
         free="note",
     ),
     Shape("late-plain-scoped", LateTicket, lambda: {"queue": "a"}, str, _set("queue", "b")),
+    # Drafts (#21): created posted, so the rules of an issued document apply to them too.
+    Shape(
+        "draft",
+        DraftInvoice,
+        lambda: {"issued_on": D(2026, 3, 14), "status": "posted"},
+        lambda n: f"D-2026-{n:04d}",
+        _set("issued_on", D(2027, 1, 2)),
+        free="note",
+    ),
+    Shape(
+        "late-draft",
+        LateDraft,
+        lambda: {"issued_on": D(2026, 3, 14), "status": "posted"},
+        lambda n: f"LD-2026-{n:04d}",
+        _set("issued_on", D(2027, 1, 2)),
+    ),
+    Shape(
+        "draft-plain-scoped",
+        DraftTicket,
+        lambda: {"queue": "a", "posted": True},
+        str,
+        _set("queue", "b"),
+    ),
 ]
 BY_NAME = {shape.name: shape for shape in SHAPES}
 shapes = pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
@@ -210,6 +236,9 @@ shapes = pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
 
 #: Every model with rows in these tests, children before their parents.
 MODELS = [
+    LateDraft,
+    DraftInvoice,
+    DraftTicket,
     Ledger,
     DocChild,
     Doc,

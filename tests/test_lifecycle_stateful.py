@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+import docnumbers
 from docnumbers import NumberFrozen
 from docnumbers.keys import parse_scope
 from docnumbers.models import Counter, GapExplanation, NumberFormat
-from tests.testapp.models import Customer, CustomerDocument, LateInvoice
+from tests.testapp.models import Customer, CustomerDocument, DraftInvoice, LateDraft, LateInvoice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -174,7 +175,7 @@ class Documents(RuleBasedStateMachine):
     @invariant()
     def numbers_and_texts_are_true(self):
         sequences = defaultdict(list)
-        for doc in self.model.objects.select_related("number_counter"):
+        for doc in self.issued().select_related("number_counter"):
             counter = doc.number_counter
             scope = getattr(doc, "customer_id", None)
             assert parse_scope(counter.scope) == ({"customer": str(scope)} if self.scoped else {})
@@ -184,8 +185,11 @@ class Documents(RuleBasedStateMachine):
         for numbers in sequences.values():
             assert sorted(numbers) == list(range(1, len(numbers) + 1))
         fields = ["customer_id", "number_display"] if self.scoped else ["number_display"]
-        texts = list(self.model.objects.values_list(*fields))
+        texts = list(self.issued().values_list(*fields))
         assert len(texts) == len(set(texts))
+
+    def issued(self):
+        return self.model.objects.all()
 
     def teardown(self):
         self.model.objects.all().delete()
@@ -205,7 +209,90 @@ class LateDocuments(Documents):
     prefixes = ["L-{YYYY}-", "M-{YYYY}-"]
 
 
-@pytest.mark.parametrize("machine", [Documents, LateDocuments], ids=["save-time", "late"])
+class DraftDocuments(Documents):
+    """Drafts (#21): created without a number, posted one by one (a save, perhaps rolled
+    back and saved again) or together (``docnumbers.issue``), deleted while drafts; every
+    rule of ``Documents`` runs on documents created posted."""
+
+    model = DraftInvoice
+    code = "draft-invoice"
+    padding = 4
+    scoped = False
+    prefixes = ["D-{YYYY}-", "E-{YYYY}-"]
+
+    def __init__(self):
+        super().__init__()
+        self.drafts = []  # draft objects, as the user holds them
+
+    def new(self, customer, day):
+        return self.model(issued_on=day, status="posted")
+
+    def issued(self):
+        return self.model.objects.filter(number__isnull=False)
+
+    @rule(year=st.sampled_from(YEARS))
+    def draft(self, year):
+        self.drafts.append(self.model.objects.create(issued_on=dt.date(year, 6, 1)))
+
+    @rule(data=st.data(), rollback=st.booleans())
+    def post(self, data, rollback):
+        if not self.drafts:
+            return
+        doc = self.drafts[data.draw(st.integers(0, len(self.drafts) - 1))]
+        doc.status = "posted"
+        try:
+            with transaction.atomic():
+                doc.save()
+                if rollback:
+                    raise Rollback
+        except Rollback:
+            assert self.model.objects.get(pk=doc.pk).number is None  # still a draft
+            return  # the same object is posted again later
+        self.drafts.remove(doc)
+        self._remember(doc)
+
+    @rule(data=st.data())
+    def post_together(self, data):
+        if not self.drafts:
+            return
+        chosen = data.draw(st.lists(st.sampled_from(self.drafts), min_size=1, unique_by=id))
+        with transaction.atomic():
+            count = docnumbers.issue(
+                self.model.objects.filter(pk__in=[d.pk for d in chosen]), status="posted"
+            )
+        assert count == len(chosen)
+        for doc in chosen:
+            self.drafts.remove(doc)
+            self._remember(self.model.objects.get(pk=doc.pk))
+
+    @rule(data=st.data())
+    def delete_draft(self, data):
+        if not self.drafts:
+            return
+        self.drafts.pop(data.draw(st.integers(0, len(self.drafts) - 1))).delete()
+
+    @invariant()
+    def drafts_hold_no_number(self):
+        rows = self.model.objects.filter(status="draft")
+        assert set(rows.values_list("number", "number_display", "number_counter")) <= {
+            (None, None, None)
+        }
+        assert rows.count() == len(self.drafts)
+
+
+class LateDraftDocuments(DraftDocuments):
+    """Drafts numbered inside COMMIT once posted (PostgreSQL; at save time elsewhere)."""
+
+    model = LateDraft
+    code = "late-draft"
+    prefixes = ["LD-{YYYY}-", "LE-{YYYY}-"]
+
+
+@pytest.mark.parametrize(
+    "machine",
+    [Documents, LateDocuments, DraftDocuments, LateDraftDocuments],
+    ids=["save-time", "late", "drafts", "late-drafts"],
+)
 def test_random_lifecycles_keep_every_number_and_text_true(machine):
     run_state_machine_as_test(
         machine,

@@ -139,14 +139,14 @@ def quote(name: str) -> str:
 _INSTALL = """-- docnumbers late numbering, version {version}: {label}
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 LANGUAGE plpgsql AS $docnumbers$
-DECLARE
+{options}DECLARE
     payload text;
     parts text[];
     counter_id bigint;
     issued bigint;
     digits text;
 BEGIN
-    IF NEW.{pending} IS NULL THEN
+{guard}    IF NEW.{pending} IS NULL THEN
         -- Not prepared by a save: numbered by the queue (the fallback), by hand, or refused.
         PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND {number} IS NULL;
         IF FOUND AND NOT EXISTS (
@@ -199,7 +199,7 @@ END;
 $docnumbers$;
 DROP TRIGGER IF EXISTS {backstop} ON {table};
 DROP TRIGGER IF EXISTS {name} ON {table};
-CREATE CONSTRAINT TRIGGER {name} AFTER INSERT ON {table}
+CREATE CONSTRAINT TRIGGER {name} AFTER {events} ON {table}
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
     WHEN (NEW.{number} IS NULL)
     EXECUTE FUNCTION {name}();
@@ -218,14 +218,39 @@ _WRITE_FORMATTED = """digits := abs(issued)::text;
         WHERE {pk} = NEW.{pk};"""
 _WRITE_PLAIN = "UPDATE {table} SET {number} = issued, {pending} = NULL WHERE {pk} = NEW.{pk};"
 
+#: A field with ``issue_when`` (#21): the row is numbered only if the condition holds on
+#: the row as it is at COMMIT; a draft (or a row deleted since) takes nothing, and a value
+#: prepared before it went back to draft is dropped. The trigger fires on UPDATE too, so a
+#: draft posted by a later UPDATE is numbered at that transaction's COMMIT.
+_DRAFT_GUARD = """    PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND ({condition});
+    IF NOT FOUND THEN
+        UPDATE {table} SET {pending} = NULL WHERE {pk} = NEW.{pk} AND {pending} IS NOT NULL;
+        RETURN NULL;
+    END IF;
+"""
+#: The condition names the table's columns, which win over the function's variables.
+_DRAFT_OPTIONS = "#variable_conflict use_column\n"
+
 
 def late_trigger_sql(
-    *, name, table, pk, number, pending, label, start_at, backstop, version, formatted=None
+    *,
+    name,
+    table,
+    pk,
+    number,
+    pending,
+    label,
+    start_at,
+    backstop,
+    version,
+    formatted=None,
+    condition=None,
 ) -> tuple[str, str]:
     """The SQL that installs a late field's trigger, and the SQL that removes it.
 
     Names come unquoted; ``formatted`` is ``(display column, counter column)`` for a
-    formatted field, None for a plain one.
+    formatted field, None for a plain one; ``condition`` the SQL of ``issue_when``
+    (the row is numbered at COMMIT only where it holds), None without one.
     """
     names = {
         "name": quote(name),
@@ -239,8 +264,16 @@ def late_trigger_sql(
     else:
         display, counter = (quote(column) for column in formatted)
         write = _WRITE_FORMATTED.format(**names, display=display, counter=counter)
+    options, guard, events = "", "", "INSERT"
+    if condition is not None:
+        options = _DRAFT_OPTIONS
+        guard = _DRAFT_GUARD.format(**names, condition=condition)
+        events = "INSERT OR UPDATE"
     install = _INSTALL.format(
         **names,
+        options=options,
+        guard=guard,
+        events=events,
         version=version,
         label=label,
         label_text=literal(label),
@@ -259,7 +292,8 @@ def late_trigger_sql(
 
 #: Where an installed trigger is: its name, table and number column (in ``_INSTALL``'s SQL).
 _INSTALLED = re.compile(
-    r'CREATE CONSTRAINT TRIGGER (?P<name>"(?:[^"]|"")+") AFTER INSERT ON (?P<table>"(?:[^"]|"")+")'
+    r'CREATE CONSTRAINT TRIGGER (?P<name>"(?:[^"]|"")+") AFTER INSERT(?: OR UPDATE)? '
+    r'ON (?P<table>"(?:[^"]|"")+")'
     r'.*?WHEN \(NEW\.(?P<number>"(?:[^"]|"")+") IS NULL\)',
     re.DOTALL,
 )

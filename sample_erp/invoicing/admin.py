@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from docnumbers.admin import DocumentNumberAdminMixin
+from docnumbers.admin import DocumentNumberAdminMixin, issue_action
 
 from .models import CreditNote, Customer, Invoice, InvoiceLine, Order
 
@@ -74,7 +74,10 @@ class InvoiceAdmin(DemoAdmin):
         "customer_number_display",
         "subject",
     ]
-    list_filter = ["issued_on", "series", "customer"]
+    list_filter = ["status", "issued_on", "series", "customer"]
+    # Drafts have no number (the column says so; filter by status); posting them one by
+    # one (Status "Posted", save) or with this action issues it.
+    actions = [issue_action(status="posted")]  # "Post the selected drafts", translated
     search_fields = ["number_display", "customer__name", "subject"]
     date_hierarchy = "issued_on"
     list_select_related = ["customer"]

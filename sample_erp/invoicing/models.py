@@ -5,6 +5,8 @@ Every option of AutoSequenceField appears once:
 - Customer.account_number: a plain integer sequence with ``start_at``;
 - Invoice.number: INV-{YYYY}-0001, reset every year by the invoice date, with a
   ``series_field`` so that an invoice may pick another series (Export, EXP-...);
+  an invoice starts as a draft without a number and takes it when it is posted
+  (``issue_when``);
 - Invoice.customer_number: each customer's own yearly count (``unique_with``);
 - CreditNote.number: a series of its own, CN-{YYYY}-0001;
 - Order.number: ORD-{YYYY}{MM}-001, reset every month by the order's local date.
@@ -14,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -70,17 +72,26 @@ class Invoice(models.Model):
         help_text=_("Its year picks the number's year and counter."),
     )
     subject = models.CharField(_("subject"), max_length=200)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=[("draft", _("Draft")), ("posted", _("Posted"))],
+        default="draft",
+        help_text=_("A draft has no number yet; posting it issues the next one."),
+    )
     number = AutoSequenceField(
         verbose_name=_("number"),
         format=Format("invoice", prefix="INV-{YYYY}-", padding=4, reset="yearly"),
         date_field="issued_on",
         series_field="series",
+        issue_when=Q(status="posted"),
     )
     customer_number = AutoSequenceField(
         unique_with="customer",
         format=Format("customer-invoice", prefix="{YYYY}/", padding=3, reset="yearly"),
         date_field="issued_on",
         verbose_name=_("customer's no."),
+        issue_when=Q(status="posted"),
     )
     created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
 
@@ -91,7 +102,14 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
 
     def __str__(self):
-        return self.number_display or gettext("Invoice (not saved yet)")
+        if self.number_display:
+            return self.number_display
+        if self.pk is not None:
+            return gettext("Draft invoice %(pk)s: %(subject)s") % {
+                "pk": self.pk,
+                "subject": self.subject,
+            }
+        return gettext("Invoice (not saved yet)")
 
     def get_absolute_url(self):
         return reverse("invoice-detail", args=[self.pk])

@@ -8,9 +8,11 @@ from .models import Invoice
 
 
 def invoice_list(request):
-    """All invoices, newest date first; ``?q=`` finds a number, a customer or a subject."""
+    """The posted invoices, newest date first; ``?q=`` finds a number, a customer or a
+    subject. Drafts have no number yet and stay in the admin."""
     invoices = (
-        Invoice.objects.select_related("customer")
+        Invoice.objects.filter(status="posted")
+        .select_related("customer")
         .annotate(amount=Invoice.total_expression())
         # Meta.ordering does not apply to an aggregate query: name it again.
         .order_by(*Invoice._meta.ordering)

@@ -66,8 +66,14 @@ def test_demo_data_shows_every_feature(demo_data):
     # A second series of the invoice code.
     assert numbers(Invoice, series__name="Export") == {"EXP-2026-0001"}
     # Per-customer numbers.
-    acme = Invoice.objects.filter(customer__code="acme").order_by("pk")
+    acme = Invoice.objects.filter(customer__code="acme", status="posted").order_by("pk")
     assert [i.customer_number_display for i in acme] == ["2025/001", "2025/002", "2026/001"]
+    # Drafts wait for their numbers.
+    drafts = Invoice.objects.filter(status="draft")
+    assert set(drafts.values_list("number", "number_display", "customer_number")) == {
+        (None, None, None)
+    }
+    assert drafts.count() == 2
     # Credit notes have their own series; orders start again every month.
     assert numbers(CreditNote) == {"CN-2025-0001", "CN-2026-0001", "CN-2026-0002"}
     assert numbers(Order) == {
@@ -148,13 +154,15 @@ def test_public_pages(client, demo_data):
     assert client.get(reverse("invoice-detail", args=[999999])).status_code == 404
 
 
-def test_admin_add_form_issues_the_next_number(admin_client, demo_data):
+def test_admin_add_a_draft_then_post_it(admin_client, demo_data):
+    """The tour: an invoice added in the admin is a draft; posting it issues its numbers."""
     globex = Customer.objects.get(code="globex")
     data = {
         "customer": globex.pk,
         "issued_on": "2026-05-04",
         "subject": "Added through the admin",
         "series": "",
+        "status": "draft",
         "lines-TOTAL_FORMS": "1",
         "lines-INITIAL_FORMS": "0",
         "lines-MIN_NUM_FORMS": "0",
@@ -170,13 +178,30 @@ def test_admin_add_form_issues_the_next_number(admin_client, demo_data):
     response = admin_client.post(reverse("admin:invoicing_invoice_add"), data)
     assert response.status_code == 302, response.context and response.context.get("errors")
     invoice = Invoice.objects.get(subject="Added through the admin")
+    assert (invoice.number_display, invoice.customer_number_display) == (None, None)
+    assert invoice.lines.count() == 1
+    # Posted one by one: its form, Status "Posted", save.
+    change = reverse("admin:invoicing_invoice_change", args=[invoice.pk])
+    lines = {
+        "lines-INITIAL_FORMS": "1",
+        "lines-0-id": str(invoice.lines.get().pk),
+        "lines-0-invoice": str(invoice.pk),
+    }
+    response = admin_client.post(change, {**data, **lines, "status": "posted"})
+    assert response.status_code == 302, response.context and response.context.get("errors")
+    invoice.refresh_from_db()
     assert invoice.number_display == "INV-2026-0005"
     assert invoice.customer_number_display == "2026/002"
-    assert invoice.lines.count() == 1
-    # The next one, dated in 2025, continues 2025's series.
+    # The next one, dated in 2025, is posted with the list's action: 2025's next number.
     data.update(issued_on="2025-12-15", subject="Another late one")
     assert admin_client.post(reverse("admin:invoicing_invoice_add"), data).status_code == 302
-    assert Invoice.objects.get(subject="Another late one").number_display == "INV-2025-0005"
+    late = Invoice.objects.get(subject="Another late one")
+    response = admin_client.post(
+        reverse("admin:invoicing_invoice_changelist"),
+        {"action": "post_drafts", "_selected_action": [late.pk]},
+    )
+    assert response.status_code == 302
+    assert Invoice.objects.get(pk=late.pk).number_display == "INV-2025-0005"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -211,7 +236,9 @@ def test_stress_command_no_duplicate_no_gap():
 def test_stress_check_finds_a_gap():
     customer = Customer.objects.create(code="gap", name="Gap")
     invoices = [
-        Invoice.objects.create(customer=customer, issued_on=dt.date(2026, 6, 1), subject=f"x {i}")
+        Invoice.objects.create(
+            customer=customer, issued_on=dt.date(2026, 6, 1), subject=f"x {i}", status="posted"
+        )
         for i in range(3)
     ]
     invoices[1].delete()

@@ -165,3 +165,41 @@ def test_setting_the_next_value(page, screenshot):
 
     page.click("a.historylink")
     expect()(page.locator("#change-history")).to_contain_text("from 2 to 50")
+
+
+def test_drafts_are_posted_with_the_action_in_date_order(page, screenshot):
+    from tests.testapp.models import DraftInvoice
+
+    later = DraftInvoice.objects.create(issued_on=dt.date(2026, 3, 20))
+    earlier = DraftInvoice.objects.create(issued_on=dt.date(2026, 3, 2))
+    page.goto("/admin/testapp/draftinvoice/")
+    page.check(f"input[name=_selected_action][value='{later.pk}']")
+    page.check(f"input[name=_selected_action][value='{earlier.pk}']")
+    page.select_option("select[name=action]", "post_drafts")
+    page.click("button[name=index]")
+    page.wait_for_load_state()
+    expect()(page.locator("ul.messagelist")).to_contain_text("2 drafts posted and numbered.")
+    screenshot("posted")
+    got = dict(DraftInvoice.objects.values_list("pk", "number_display"))
+    assert got == {earlier.pk: "D-2026-0001", later.pk: "D-2026-0002"}
+
+
+def test_renumber_from_the_change_form_shows_the_new_number_before_confirming(page, screenshot):
+    from docnumbers.models import GapExplanation
+    from tests.testapp.models import DraftInvoice
+
+    doc = DraftInvoice.objects.create(issued_on=dt.date(2026, 3, 2), status="posted")
+    page.goto(f"/admin/testapp/draftinvoice/{doc.pk}/change/")
+    page.click("a.docnumbers-renumber")
+    expect()(page.locator("#docnumbers-old-number")).to_have_text("D-2026-0001")
+    page.fill("#id_issued_on", "2027-01-04")
+    page.fill("#id_reason", "Dated in the wrong year")
+    page.click("input[name=_preview]")
+    expect()(page.locator("#docnumbers-new-number")).to_have_text("D-2027-0001")
+    screenshot("preview")
+    assert DraftInvoice.objects.get(pk=doc.pk).number_display == "D-2026-0001"
+    page.click("input[name=_confirm]")
+    page.wait_for_load_state()
+    expect()(page.locator("ul.messagelist")).to_contain_text("D-2026-0001 became D-2027-0001")
+    assert DraftInvoice.objects.get(pk=doc.pk).number_display == "D-2027-0001"
+    assert GapExplanation.objects.get().kind == "renumbered"

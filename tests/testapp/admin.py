@@ -2,9 +2,16 @@
 
 from django.contrib import admin
 
-from docnumbers.admin import DocumentNumberAdminMixin
+from docnumbers.admin import DocumentNumberAdminMixin, issue_action
 
-from .models import Customer, Invoice, Quote, SimpleModel, Ticket
+from .models import (
+    Customer,
+    DraftInvoice,
+    Invoice,
+    Quote,
+    SimpleModel,
+    Ticket,
+)
 
 
 @admin.register(Customer)
@@ -31,3 +38,9 @@ class TicketAdmin(DocumentNumberAdminMixin, admin.ModelAdmin):
 @admin.register(SimpleModel)
 class SimpleModelAdmin(DocumentNumberAdminMixin, admin.ModelAdmin):
     pass
+
+
+@admin.register(DraftInvoice)
+class DraftInvoiceAdmin(DocumentNumberAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "customer", "issued_on", "status"]
+    actions = [issue_action("Post the selected drafts", status="posted")]

@@ -1,6 +1,7 @@
 """Models that use every option of AutoSequenceField."""
 
 from django.db import models
+from django.db.models import Q
 
 from docnumbers import AutoSequenceField, Format
 
@@ -172,3 +173,51 @@ class Ledger(models.Model):
 
     external_id = models.CharField(max_length=20)
     number = AutoSequenceField(unique_with="external_id")
+
+
+class DraftInvoice(models.Model):
+    """A draft has no number; the save that posts it issues one (#21)."""
+
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT)
+    issued_on = models.DateField()
+    status = models.CharField(max_length=10, default="draft")
+    note = models.CharField(max_length=50, blank=True)
+    number = AutoSequenceField(
+        format=Format("draft-invoice", prefix="D-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+        issue_when=Q(status="posted"),
+    )
+
+
+class DraftTicket(models.Model):
+    """A plain, scoped number issued once ``posted`` is set (#21)."""
+
+    queue = models.CharField(max_length=20)
+    posted = models.BooleanField(default=False)
+    number = AutoSequenceField(unique_with="queue", issue_when=Q(posted=True))
+
+
+class ChronoInvoice(models.Model):
+    """A chronological series: a later number never carries an earlier date (#21)."""
+
+    issued_on = models.DateField()
+    status = models.CharField(max_length=10, default="draft")
+    number = AutoSequenceField(
+        format=Format("chrono", prefix="CH-{YYYY}-", padding=3, reset="yearly"),
+        date_field="issued_on",
+        issue_when=Q(status="posted"),
+        chronological=True,
+    )
+
+
+class LateDraft(models.Model):
+    """Late and drafts: numbered at COMMIT only if posted then (PostgreSQL) (#21)."""
+
+    issued_on = models.DateField()
+    status = models.CharField(max_length=10, default="draft")
+    number = AutoSequenceField(
+        format=Format("late-draft", prefix="LD-{YYYY}-", padding=4, reset="yearly"),
+        date_field="issued_on",
+        late=True,
+        issue_when=Q(status="posted"),
+    )

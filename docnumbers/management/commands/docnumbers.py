@@ -296,7 +296,17 @@ def audit_problems(reports, *, fail_on_gaps=False) -> str:
     unnumbered = sum(r.unnumbered for r in reports)
     misfiled = sum(r.misfiled for r in reports)
     shared = len({text for r in reports for text, _ in r.shared_texts})
+    out_of_order = sum(len(r.chronology_breaks) for r in reports)
     parts = []
+    if out_of_order:
+        parts.append(
+            ngettext(
+                "%(count)d number dated before the number preceding it",
+                "%(count)d numbers dated before the number preceding them",
+                out_of_order,
+            )
+            % {"count": out_of_order}
+        )
     if shared:
         parts.append(
             ngettext(
@@ -412,6 +422,11 @@ def _summary_table(reports) -> str:
 def _findings(r, database: str = DEFAULT_DB_ALIAS) -> list[str]:
     """The lines under one sequence: gaps, explained gaps, duplicates, a counter behind."""
     lines = []
+    for found in r.chronology_breaks:
+        lines.append(
+            gettext("out of order: %(text)s (%(day)s) comes after %(after)s (%(after_day)s)")
+            % found
+        )
     if r.gaps:
         shown = ", ".join(g.text for g in r.gaps[:TABLE_GAPS])
         more = len(r.gaps) - TABLE_GAPS

@@ -51,7 +51,13 @@ INVOICES = [
         [("Hardware delivered 31 December", 1, "1250.00")],
     ),
     ("umbrella", "2026-03-10", "Training", None, [("Training day", 1, "1100.00")]),
+    # Drafts: no number until they are posted from the admin.
+    ("globex", "2026-03-12", "Hosting, March 2026", None, [("Managed server", 1, "240.00")]),
+    ("acme", "2026-03-14", "Consulting, March 2026", None, [("Consulting days", 1, "650.00")]),
 ]
+
+#: Left as drafts (no number yet), to be posted in the admin.
+DRAFTS = {"Hosting, March 2026", "Consulting, March 2026"}
 
 NOTES = {
     "Licences, January 2026": "<- a new year: the counter starts again",
@@ -136,6 +142,7 @@ class Command(BaseCommand):
                     issued_on=_date(day),
                     subject=subject,
                     series=export if series == "export" else None,
+                    status="draft" if subject in DRAFTS else "posted",
                 )
                 InvoiceLine.objects.bulk_create(
                     InvoiceLine(
@@ -187,11 +194,13 @@ class Command(BaseCommand):
         }
         for _, _, subject, _, _ in INVOICES:
             invoice = by_subject[subject]
-            mine = f"{invoice.customer.code.upper()} {invoice.customer_number_display}"
-            note = NOTES.get(subject, "")
+            mine = f"{invoice.customer.code.upper()} {invoice.customer_number_display or ''}"
+            note = NOTES.get(subject, "<- a draft: no number until it is posted")
+            if invoice.number_display:
+                note = NOTES.get(subject, "")
+            number = invoice.number_display or "(draft)"
             self.stdout.write(
-                f"  {invoice.number_display:<14} {invoice.issued_on}  {mine:<18} {subject:<32}"
-                f"{note}".rstrip()
+                f"  {number:<14} {invoice.issued_on}  {mine:<18} {subject:<32}{note}".rstrip()
             )
         notes = ", ".join(n.number_display for n in CreditNote.objects.order_by("pk")[:6])
         orders = ", ".join(o.number_display for o in Order.objects.order_by("pk")[:6])

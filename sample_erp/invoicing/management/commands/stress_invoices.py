@@ -213,6 +213,7 @@ class Command(BaseCommand):
                                 series_id=series_id,
                                 issued_on=day,
                                 subject=f"{SUBJECT} {run} worker {worker} #{i + 1}",
+                                status="posted",
                             )
                             InvoiceLine.objects.create(
                                 invoice=invoice,
