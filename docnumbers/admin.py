@@ -20,7 +20,17 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
-from . import allocation, audit, clock, collisions, formatting, issued, labels, numbering, registry
+from . import (
+    allocation,
+    audit,
+    clock,
+    collisions,
+    days,
+    formatting,
+    issued,
+    labels,
+    registry,
+)
 from .admin_documents import RenumberAdminMixin, issue_action  # noqa: F401 - public: #21
 from .allocation import MAX_VALUE
 from .exceptions import AuditInputError, CounterMoveRefused
@@ -202,11 +212,11 @@ def past_or_implausible(series, field, day) -> str:
     """Why ``day``'s period cannot be started ahead of time, or '': a period that has
     begun already is started by its first document, and a date outside
     ``DOCNUMBERS_DATE_RANGE`` numbers nothing."""
-    problem = numbering.date_problem(field, day)
+    problem = days.date_problem(field, day)
     if problem:
         return problem
     fmt = series.as_format()
-    today = numbering.today()
+    today = clock.today()
     if day < today and fmt.period(day) != fmt.period(today):
         return gettext(
             "%(period)s is over: only the current period (%(current)s) or a later one can be "

@@ -139,8 +139,8 @@ class RenumberAdminMixin:
         url = self.renumber_url(obj)
 
         class LinkedForm(form):
-            def _post_clean(self):
-                super()._post_clean()
+            def full_clean(self):
+                super().full_clean()  # the model's own validation included
                 link_frozen_errors(self, url)
 
         LinkedForm.__name__ = form.__name__
@@ -206,7 +206,7 @@ def link_frozen_errors(form, url: str) -> None:
     """Replace "use docnumbers.renumber()" in a form's errors by a link to the Renumber page."""
     hint = str(frozen.RENUMBER_HINT)
     label = gettext("Renumber this document")
-    for name, errors in list(form._errors.items()):
+    for name, errors in list(form.errors.items()):
         found = [str(message) for message in errors]
         if not any(hint in message for message in found):
             continue
@@ -216,7 +216,7 @@ def link_frozen_errors(form, url: str) -> None:
             else m
             for m in found
         ]
-        form._errors[name] = ErrorList(linked, error_class=errors.error_class)
+        form.errors[name] = ErrorList(linked, error_class=errors.error_class)
 
 
 def next_text(field, instance, using) -> str:

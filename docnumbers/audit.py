@@ -24,13 +24,13 @@ from django.utils.translation import gettext, ngettext
 
 from . import allocation, backends, chronology, labels, registry
 from .collisions import text_fields
+from .days import local_date
 from .exceptions import AuditInputError, TemplateError
 from .fields import AutoSequenceField, sequence_fields
 from .formatting import Reset, period_contains
 from .issued import field_of, rows_of
 from .keys import SequenceKey, parse_scope, scope_from_values, sequence_label
 from .models import Counter, GapExplanation, NumberFormat
-from .numbering import local_date
 
 #: ``progress(done, total, label)``, called after each database pass.
 Progress = Callable[[int, int, str], None]

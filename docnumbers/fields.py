@@ -20,6 +20,7 @@ from . import (
     bulk,
     checks,
     columns,
+    days,
     formatting,
     frozen,
     late,
@@ -128,7 +129,7 @@ class NumberConstraint(models.UniqueConstraint):
     def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
         field = model._meta.get_field(self.sequence_field)
         problems = frozen.frozen_problems(field, instance, using)
-        problems += numbering.day_problems(field, instance)
+        problems += days.day_problems(field, instance)
         problems += numbering.order_problems(field, instance, using)
         errors = {name: message for name, message in problems if name not in (exclude or ())}
         if errors:

@@ -14,9 +14,9 @@ from __future__ import annotations
 from django.utils.translation import gettext, gettext_lazy
 
 from . import drafts, formatting, late, state, tracking
+from .days import local_date
 from .exceptions import NumberFrozen, StaleDocument
 from .labels import period_label
-from .numbering import local_date
 
 RENUMBER_HINT = gettext_lazy("To move the document to another sequence, use docnumbers.renumber().")
 

@@ -31,9 +31,9 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from docnumbers import NumberFrozen, StaleDocument, next_value, renumber
+from docnumbers.clock import today
 from docnumbers.fields import sequence_fields
 from docnumbers.models import Counter, CounterChange, GapExplanation, NumberFormat
-from docnumbers.numbering import today
 from tests.testapp.models import (
     CreditNote,
     Customer,
