@@ -22,7 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from . import allocation, backends, labels, registry
+from . import allocation, backends, labels, registry, services
 from .collisions import text_fields
 from .exceptions import AuditInputError, TemplateError
 from .fields import AutoSequenceField, sequence_fields
@@ -1075,6 +1075,6 @@ def explain_gap(
     last = first if last is None else last
     using = using or counter._state.db or router.db_for_write(GapExplanation)
     check_gap(counter, first, last, kind=kind, reason=reason, using=using)
-    return GapExplanation.objects.using(using).create(
-        counter=counter, first=first, last=last, kind=kind, reason=reason.strip(), created_by=user
+    return services.record_gap(
+        counter, first, last, kind=kind, reason=reason.strip(), user=user, using=using
     )

@@ -1,5 +1,12 @@
-"""What the admin does to numbers: upcoming numbers, starting a period ahead, the
-never-reissue check, recording skipped numbers."""
+"""What the admin does to numbers, without a request or a form: upcoming numbers,
+starting a period ahead of time, the never-reissue check of a counter move, and the one
+function that records an explained gap (``record_gap``: the admin, ``renumber`` and the
+audit's ``explain_gap`` all go through it).
+
+Refusals raise ``CounterMoveRefused`` whose ``field`` names the input concerned, so
+that a form can show them in the right place. ``models`` is imported inside functions:
+``renumbering`` imports this module before the app registry is ready.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,8 @@ from django.db import router, transaction
 from django.utils.translation import gettext
 
 from . import allocation, clock, formatting, issued, labels, numbering, registry
+from .exceptions import CounterMoveRefused
 from .keys import SequenceKey, scope_from_values, sequence_label
-from .models import Counter, GapExplanation
 
 PREVIEW_COUNT = 3
 
@@ -30,6 +37,8 @@ def upcoming_numbers(
     They continue the counter of ``number_format`` for the period of ``day`` (the
     scope-less one); without one they start at the field's ``start_at``.
     """
+    from .models import Counter
+
     first = start_at_for(fmt.code)
     if number_format is not None and number_format.pk is not None:
         counter = (
@@ -43,134 +52,6 @@ def upcoming_numbers(
     return [fmt.render(day, number) for number in range(first, first + count)]
 
 
-def number_text(counter, value) -> str:
-    """``value`` as it reads (or read) in ``counter``'s period."""
-    if counter.number_format is None:
-        return str(value)
-    return counter.number_format.example(day_of_period(counter.period), value)
-
-
-def last_issued_parts(counter, document=None) -> tuple[str, str]:
-    """``("INV-2026-0005", "(counter at 9, nothing stored above 5)")``: the stored text
-    of the highest document numbered from ``counter`` (``issued.highest_document``), and
-    what the counter says when that is less. Never the counter's value rendered again
-    with today's format: the format may have changed since, and that text was never
-    issued. A counter of the function API shows its value: its numbers are stored by
-    the caller."""
-    field = issued.field_of(counter)
-    if field is None:
-        start = start_at_for(counter.number_format.code) if counter.number_format else None
-        if start is not None and counter.value < start:
-            return gettext("none yet"), ""
-        return number_text(counter, counter.value), ""
-    if document is None:
-        if counter.value < field.start_at:
-            return gettext("none yet"), ""
-        return gettext("none yet"), gettext("(counter at %(value)s, nothing stored)") % {
-            "value": counter.value
-        }
-    top, text = document
-    if top < counter.value:
-        return text, gettext("(counter at %(value)s, nothing stored above %(top)s)") % {
-            "value": counter.value,
-            "top": top,
-        }
-    return text, ""
-
-
-def last_issued_text(counter, document=None) -> str:
-    """``INV-2026-0005 (counter at 9, nothing stored above 5)``."""
-    return " ".join(part for part in last_issued_parts(counter, document) if part)
-
-
-def sequence_rows(series, user) -> list[dict]:
-    """The counters of ``series``, one row per period and scope, newest period first."""
-    rows = []
-    counters = (
-        Counter.objects.using(series._state.db)
-        .filter(number_format=series)
-        .select_related("number_format")
-        .order_by("-period", "scope", "pk")
-    )
-    may_move = user.has_perm("docnumbers.view_counter") and user.has_perm(
-        "docnumbers.set_next_value"
-    )
-    for counter in counters[:200]:
-        document = issued.highest_document(counter)
-        rows.append(
-            {
-                "counter": counter,
-                "period": labels.period_label(counter.period) or "-",
-                "scope": labels.scope_label(counter.sequence, counter.scope, counter._state.db),
-                "document": labels.sequence_label(counter.sequence),
-                "last": last_issued_text(counter, document),
-                "next": number_text(counter, counter.next_value),
-                "highest": document[0] if document else None,
-                "may_move": may_move,
-            }
-        )
-    return rows
-
-
-def start_period(request, series, form, resets) -> str:
-    """Create the counter ``form`` describes and move it to the first number; return the
-    history message, or '' after adding the refusal to ``form``."""
-    data = form.cleaned_data
-    field = form.sequence_fields[data["sequence"]]
-    try:
-        period = series.as_format().period(data["day"]) if resets else ""
-    except formatting.TemplateError as exc:  # a fiscal year before year 1
-        form.add_error("day", exc.message)
-        return ""
-    if resets:
-        problem = past_or_implausible(series, field, data["day"])
-        if problem:
-            form.add_error("day", problem)
-            return ""
-    scope = ()
-    if field.unique_with:
-        targets = [field.model._meta.get_field(name) for name in field.unique_with]
-        scope = scope_from_values(targets, form.scope_values(field))
-    key = SequenceKey(sequence_label(field.model, field.name), series.pk, scope, period)
-    using = router.db_for_write(Counter)
-    if Counter.objects.using(using).filter(key=key.text).exists():
-        form.add_error(
-            "day" if resets else "next_value",
-            gettext("This sequence has started already: set its next number in the list."),
-        )
-        return ""
-    first, start = data["next_value"], field.start_at
-    reason = data["reason"].strip()
-    if first != start and not reason:
-        form.add_error(
-            "reason",
-            gettext("The usual first number is %(start)s; say why this one starts at %(first)s.")
-            % {"start": start, "first": first},
-        )
-        return ""
-    with transaction.atomic(using=using):
-        counter_id, _ = allocation.take(
-            key, 0, start_at=start, number_format_id=series.pk, using=using
-        )
-        if first != start:
-            allocation.move_counter(
-                counter_id,
-                first - 1,
-                reason=reason,
-                source="admin",
-                user=request.user,
-                expected=start - 1,
-                using=using,
-            )
-            if first > start:
-                record_skipped(counter_id, start, first - 1, reason, request.user, using)
-    counter = Counter.objects.using(using).select_related("number_format").get(pk=counter_id)
-    return gettext("Started %(sequence)s at %(number)s.") % {
-        "sequence": labels.counter_label(counter),
-        "number": number_text(counter, first),
-    } + (gettext(" Reason: %(reason)s") % {"reason": reason} if reason else "")
-
-
 def past_or_implausible(series, field, day) -> str:
     """Why ``day``'s period cannot be started ahead of time, or '': a period that has
     begun already is started by its first document, and a date outside
@@ -179,7 +60,7 @@ def past_or_implausible(series, field, day) -> str:
     if problem:
         return problem
     fmt = series.as_format()
-    today = numbering.today()
+    today = clock.today()
     if day < today and fmt.period(day) != fmt.period(today):
         return gettext(
             "%(period)s is over: only the current period (%(current)s) or a later one can be "
@@ -191,18 +72,156 @@ def past_or_implausible(series, field, day) -> str:
     return ""
 
 
+def start_period(series, field, day, first, reason, scope_values, user, resets, using=None):
+    """Create the counter of ``field`` for ``day``'s period (or, without resets, its only
+    one) in ``series`` and move it so that its first number is ``first``; return it.
+
+    Refuses (``CounterMoveRefused``) a period that is over or implausible, a sequence
+    that has started already, and a first number other than the field's ``start_at``
+    without a reason. The numbers a later first number skips are recorded as a gap.
+    """
+    from .models import Counter
+
+    try:
+        period = series.as_format().period(day) if resets else ""
+    except formatting.TemplateError as exc:  # a fiscal year before year 1
+        raise CounterMoveRefused(exc.message, field="day")
+    if resets:
+        problem = past_or_implausible(series, field, day)
+        if problem:
+            raise CounterMoveRefused(problem, field="day")
+    scope = ()
+    if field.unique_with:
+        targets = [field.model._meta.get_field(name) for name in field.unique_with]
+        scope = scope_from_values(targets, scope_values)
+    key = SequenceKey(sequence_label(field.model, field.name), series.pk, scope, period)
+    using = using or router.db_for_write(Counter)
+    if Counter.objects.using(using).filter(key=key.text).exists():
+        raise CounterMoveRefused(
+            gettext("This sequence has started already: set its next number in the list."),
+            field="day" if resets else "next_value",
+        )
+    start = field.start_at
+    reason = reason.strip()
+    if first != start and not reason:
+        raise CounterMoveRefused(
+            gettext("The usual first number is %(start)s; say why this one starts at %(first)s.")
+            % {"start": start, "first": first},
+            field="reason",
+        )
+    with transaction.atomic(using=using):
+        counter_id, _ = allocation.take(
+            key, 0, start_at=start, number_format_id=series.pk, using=using
+        )
+        if first != start:
+            allocation.move_counter(
+                counter_id,
+                first - 1,
+                reason=reason,
+                source="admin",
+                user=user,
+                expected=start - 1,
+                using=using,
+            )
+            if first > start:
+                record_skipped(counter_id, start, first - 1, reason, user, using)
+    return Counter.objects.using(using).select_related("number_format").get(pk=counter_id)
+
+
+def lowest_next(counter, top):
+    """The lowest next value of ``counter`` that issues no number a second time, ``top``
+    being the highest number stored (``issued.highest_issued``)."""
+    if top is not None:
+        return top + 1
+    if issued.rows_of(counter) is None:
+        # A counter of the function API: the numbers it gave live in the caller's
+        # data, which we cannot read, so it never moves back.
+        return counter.value + 1
+    field = issued.field_of(counter)
+    return field.start_at if field is not None else counter.value + 1
+
+
+def reason_needed(old, new) -> str:
+    """What a move from ``old`` to ``new`` without a reason is told."""
+    if new > old:
+        return gettext(
+            "This skips the numbers %(first)s to %(last)s; say why in the reason "
+            "(they are recorded as an explained gap)."
+        ) % {"first": old + 1, "last": new}
+    return gettext(
+        "This moves the counter back and gives out %(first)s to %(last)s "
+        "again; say why in the reason."
+    ) % {"first": new + 1, "last": old}
+
+
+def move_check(new, reason, using):
+    """``move_counter``'s check for a move by hand to the last value ``new``: no number
+    issued again (the never-reissue check), a reason for every move."""
+
+    def check(locked):
+        lowest = lowest_next(locked, issued.highest_issued(locked, using))
+        if new + 1 < lowest:
+            raise CounterMoveRefused(
+                gettext(
+                    "%(value)s would issue a number that already exists; "
+                    "the next value must be at least %(lowest)s."
+                )
+                % {"value": new + 1, "lowest": lowest},
+                field="next_value",
+            )
+        if not reason:
+            raise CounterMoveRefused(reason_needed(locked.value, new), field="reason")
+
+    return check
+
+
+def move_by_hand(counter, new, *, reason, user, expected, withdraw_gaps=False, using=None):
+    """Move ``counter`` to the last value ``new`` (``allocation.move_counter``, checked by
+    ``move_check``) and record the numbers it skips as an explained gap; return the
+    ``CounterChange``, or None when the counter is there already. Call it inside a
+    transaction on ``using``; refusals raise ``CounterMoveRefused``."""
+    reason = reason.strip()
+    change = allocation.move_counter(
+        counter,
+        new,
+        reason=reason,
+        source="admin",
+        user=user,
+        expected=expected,
+        check=move_check(new, reason, using),
+        withdraw_gaps=withdraw_gaps,
+        using=using,
+    )
+    if change is not None and change.new_value > change.old_value:
+        # The skipped numbers were never given out on purpose: say so to the audit.
+        record_skipped(
+            change.counter_id, change.old_value + 1, change.new_value, reason, user, using
+        )
+    return change
+
+
 def record_skipped(counter_id, first, last, reason, user, using) -> None:
     """The numbers a move skipped, as an explained gap: the audit lists them as explained."""
-    GapExplanation.objects.using(using).create(
-        counter_id=counter_id,
-        first=first,
-        last=last,
+    from .models import GapExplanation
+
+    record_gap(
+        counter_id,
+        first,
+        last,
         kind=GapExplanation.Kind.SKIPPED,
         reason=reason,
-        created_by=user,
+        user=user,
+        using=using,
     )
 
 
-def day_of_period(period: str) -> dt.date:
-    """A day inside the period named by ``period`` (today for '' and unknown texts)."""
-    return formatting.parse_period(period) or clock.today()
+def record_gap(counter, first, last, *, kind, reason, user=None, using=None):
+    """Create the ``GapExplanation`` of ``counter`` (a Counter or its id) for the numbers
+    ``first``..``last``; return it. The one place such a row is created: checks belong to
+    the caller (``audit.check_gap``, a counter move, a renumbering)."""
+    from .models import GapExplanation
+
+    target = {"counter_id": counter} if isinstance(counter, int) else {"counter": counter}
+    return GapExplanation.objects.using(using).create(
+        **target, first=first, last=last, kind=kind, reason=reason, created_by=user
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
@@ -13,15 +15,90 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import (
-    allocation,
     clock,
+    formatting,
     issued,
     labels,
+    services,
 )
 from ..exceptions import CounterMoveRefused
 from ..forms import SetNextValueForm
 from ..models import Counter, CounterChange, NumberFormat
-from ..services import last_issued_parts, last_issued_text, number_text, record_skipped
+from ..services import start_at_for
+
+
+def number_text(counter, value) -> str:
+    """``value`` as it reads (or read) in ``counter``'s period."""
+    if counter.number_format is None:
+        return str(value)
+    return counter.number_format.example(day_of_period(counter.period), value)
+
+
+def last_issued_parts(counter, document=None) -> tuple[str, str]:
+    """``("INV-2026-0005", "(counter at 9, nothing stored above 5)")``: the stored text
+    of the highest document numbered from ``counter`` (``issued.highest_document``), and
+    what the counter says when that is less. Never the counter's value rendered again
+    with today's format: the format may have changed since, and that text was never
+    issued. A counter of the function API shows its value: its numbers are stored by
+    the caller."""
+    field = issued.field_of(counter)
+    if field is None:
+        start = start_at_for(counter.number_format.code) if counter.number_format else None
+        if start is not None and counter.value < start:
+            return gettext("none yet"), ""
+        return number_text(counter, counter.value), ""
+    if document is None:
+        if counter.value < field.start_at:
+            return gettext("none yet"), ""
+        return gettext("none yet"), gettext("(counter at %(value)s, nothing stored)") % {
+            "value": counter.value
+        }
+    top, text = document
+    if top < counter.value:
+        return text, gettext("(counter at %(value)s, nothing stored above %(top)s)") % {
+            "value": counter.value,
+            "top": top,
+        }
+    return text, ""
+
+
+def last_issued_text(counter, document=None) -> str:
+    """``INV-2026-0005 (counter at 9, nothing stored above 5)``."""
+    return " ".join(part for part in last_issued_parts(counter, document) if part)
+
+
+def sequence_rows(series, user) -> list[dict]:
+    """The counters of ``series``, one row per period and scope, newest period first."""
+    rows = []
+    counters = (
+        Counter.objects.using(series._state.db)
+        .filter(number_format=series)
+        .select_related("number_format")
+        .order_by("-period", "scope", "pk")
+    )
+    may_move = user.has_perm("docnumbers.view_counter") and user.has_perm(
+        "docnumbers.set_next_value"
+    )
+    for counter in counters[:200]:
+        document = issued.highest_document(counter)
+        rows.append(
+            {
+                "counter": counter,
+                "period": labels.period_label(counter.period) or "-",
+                "scope": labels.scope_label(counter.sequence, counter.scope, counter._state.db),
+                "document": labels.sequence_label(counter.sequence),
+                "last": last_issued_text(counter, document),
+                "next": number_text(counter, counter.next_value),
+                "highest": document[0] if document else None,
+                "may_move": may_move,
+            }
+        )
+    return rows
+
+
+def day_of_period(period: str) -> dt.date:
+    """A day inside the period named by ``period`` (today for '' and unknown texts)."""
+    return formatting.parse_period(period) or clock.today()
 
 
 class ViewOnlyMixin:
@@ -233,7 +310,7 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             "original": counter,
             "form": form,
             "highest_issued": top,
-            "lowest_allowed": self._lowest_next(counter, top),
+            "lowest_allowed": services.lowest_next(counter, top),
             "next_number": number_text(counter, counter.next_value),
             "changes": counter.changes.select_related("changed_by")[:10],
             "media": self.media + form.media,
@@ -256,52 +333,26 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             args=[counter.pk],
         )
 
-    @staticmethod
-    def _lowest_next(counter, top):
-        """The lowest next value that issues no number a second time."""
-        if top is not None:
-            return top + 1
-        if issued.rows_of(counter) is None:
-            # A counter of the function API: the numbers it gave live in the caller's
-            # data, which we cannot read, so it never moves back.
-            return counter.value + 1
-        field = issued.field_of(counter)
-        return field.start_at if field is not None else counter.value + 1
-
     def _move(self, request, counter, form, using) -> bool:
-        """Move the counter through ``allocation.move_counter``; refusals become form errors."""
+        """Move the counter through ``services.move_by_hand``; refusals become form errors."""
         new = form.cleaned_data["next_value"] - 1
-        reason = form.cleaned_data["reason"].strip()
-        check = self._move_check(new, reason, using)
         if new == counter.value and form.cleaned_data["seen_value"] == counter.value:
             form.add_error("next_value", gettext("This is already the next value."))
             return False
         try:
             with transaction.atomic(using=using):
-                change = allocation.move_counter(
+                change = services.move_by_hand(
                     counter,
                     new,
-                    reason=reason,
-                    source="admin",
+                    reason=form.cleaned_data["reason"],
                     user=request.user,
                     expected=form.cleaned_data["seen_value"],
-                    check=check,
                     withdraw_gaps=form.cleaned_data.get("withdraw_gaps", False),
                     using=using,
                 )
                 if change is None:
                     form.add_error("next_value", gettext("This is already the next value."))
                     return False
-                if change.new_value > change.old_value:
-                    # The skipped numbers were never given out on purpose: say so to the audit.
-                    record_skipped(
-                        change.counter_id,
-                        change.old_value + 1,
-                        change.new_value,
-                        reason,
-                        request.user,
-                        using,
-                    )
                 self.log_change(request, change.counter, self._change_message(change))
         except CounterMoveRefused as exc:
             form.add_error(exc.field, exc.message)
@@ -317,25 +368,6 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
             self.message_user(request, self._withdrawn_message(withdrawn, new), messages.WARNING)
         return True
 
-    def _move_check(self, new, reason, using):
-        """``move_counter``'s check: no number issued again, a reason for every move."""
-
-        def check(locked):
-            lowest = self._lowest_next(locked, issued.highest_issued(locked, using))
-            if new + 1 < lowest:
-                raise CounterMoveRefused(
-                    gettext(
-                        "%(value)s would issue a number that already exists; "
-                        "the next value must be at least %(lowest)s."
-                    )
-                    % {"value": new + 1, "lowest": lowest},
-                    field="next_value",
-                )
-            if not reason:
-                raise CounterMoveRefused(self._reason_needed(locked.value, new), field="reason")
-
-        return check
-
     @staticmethod
     def _withdrawn_message(withdrawn, new) -> str:
         """Which explanations the move withdrew, and which numbers are missing again."""
@@ -348,18 +380,6 @@ class CounterAdmin(ViewOnlyMixin, admin.ModelAdmin):
                 "Numbers %(first)s to %(last)s are missing again: explain them anew."
             ) % {"first": left[0].first, "last": new}
         return text
-
-    @staticmethod
-    def _reason_needed(old, new) -> str:
-        if new > old:
-            return gettext(
-                "This skips the numbers %(first)s to %(last)s; say why in the reason "
-                "(they are recorded as an explained gap)."
-            ) % {"first": old + 1, "last": new}
-        return gettext(
-            "This moves the counter back and gives out %(first)s to %(last)s "
-            "again; say why in the reason."
-        ) % {"first": new + 1, "last": old}
 
     @staticmethod
     def _change_message(change) -> str:

@@ -21,11 +21,15 @@ from .. import (
     clock,
     collisions,
     formatting,
+    labels,
     registry,
+    services,
 )
+from ..exceptions import CounterMoveRefused
 from ..forms import StartPeriodForm
 from ..models import NumberFormat
-from ..services import sequence_rows, start_period, upcoming_numbers
+from ..services import upcoming_numbers
+from .counters import number_text, sequence_rows
 
 #: How the list names a reset, in a few letters.
 RESET_SHORT = {
@@ -338,6 +342,26 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
             "docnumbers.set_next_value"
         )
 
+    @staticmethod
+    def _start_period(request, series, form, resets) -> str:
+        """Start the sequence ``form`` describes (``services.start_period``); return the
+        history message, or '' after adding the refusal to ``form``."""
+        data = form.cleaned_data
+        field = form.sequence_fields[data["sequence"]]
+        scope_values = form.scope_values(field) if field.unique_with else ()
+        first, reason = data["next_value"], data["reason"].strip()
+        try:
+            counter = services.start_period(
+                series, field, data["day"], first, reason, scope_values, request.user, resets
+            )
+        except CounterMoveRefused as exc:
+            form.add_error(exc.field, exc.message)
+            return ""
+        return gettext("Started %(sequence)s at %(number)s.") % {
+            "sequence": labels.counter_label(counter),
+            "number": number_text(counter, first),
+        } + (gettext(" Reason: %(reason)s") % {"reason": reason} if reason else "")
+
     def start_period_view(self, request, object_id):
         """The first number of a sequence that has no counter yet (a period ahead of time,
         a new scope). Created by ``allocation.take``, moved by ``allocation.move_counter``."""
@@ -357,7 +381,7 @@ class NumberFormatAdmin(SortableAdminMixin, admin.ModelAdmin):
             initial={"next_value": fields[0].start_at},
         )
         if request.method == "POST" and form.is_valid():
-            message = start_period(request, series, form, resets)
+            message = self._start_period(request, series, form, resets)
             if message:
                 self.log_change(request, series, message)
                 self.message_user(request, message, messages.SUCCESS)
