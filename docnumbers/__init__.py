@@ -21,6 +21,7 @@ from .exceptions import (
 )
 from .fields import AutoSequenceField
 from .formatting import Format, Reset
+from .ordering import number_ordering
 from .posting import issue
 from .renumbering import renumber
 from .sequences import Sequence, delete, get_last_value, get_next_value, get_next_values
@@ -52,5 +53,6 @@ __all__ = [
     "last_value",
     "next_value",
     "next_values",
+    "number_ordering",
     "renumber",
 ]

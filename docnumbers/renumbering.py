@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import router, transaction
 
-from . import frozen, numbering, state
+from . import frozen, numbering, services, state
 from .exceptions import DocnumbersError
 from .fields import sequence_fields
 from .keys import SequenceKey, scope_from_values, sequence_label
@@ -113,11 +113,12 @@ def _stored(field, instance, using):
 def _explain(counter, number, reason, user):
     from .models import GapExplanation
 
-    GapExplanation.objects.using(counter._state.db).create(
-        counter=counter,
-        first=number,
-        last=number,
+    services.record_gap(
+        counter,
+        number,
+        number,
         kind=GapExplanation.Kind.RENUMBERED,
         reason=reason,
-        created_by=user,
+        user=user,
+        using=counter._state.db,
     )

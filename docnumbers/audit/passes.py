@@ -1,20 +1,13 @@
-"""The audit behind ``manage.py docnumbers``: what was issued, what is missing, what is wrong.
-
-Gaps, duplicates and counts are computed by the database (``LAG() OVER``,
-``GROUP BY``), one pass per field, so a million rows never travel to Python.
-Everything here reads, except ``apply_moves`` (moves counters forward, in one
-transaction) and ``explain_gap`` (records why numbers are missing).
-"""
+"""The audit itself: one database pass per field (``audit``), shared texts, gap
+explanations on the report, ``explain_url``, ``split_gap``."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
-from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import Max, Min
@@ -22,262 +15,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from . import allocation, backends, chronology, labels, registry
-from .collisions import text_fields
-from .days import local_date
-from .exceptions import AuditInputError, TemplateError
-from .fields import AutoSequenceField, sequence_fields
-from .formatting import Reset, period_contains
-from .issued import field_of, rows_of
-from .keys import SequenceKey, parse_scope, scope_from_values, sequence_label
-from .models import Counter, GapExplanation, NumberFormat
-
-#: ``progress(done, total, label)``, called after each database pass.
-Progress = Callable[[int, int, str], None]
-
-
-@dataclasses.dataclass
-class Gap:
-    """The missing numbers ``first``..``last``; ``explanation`` is set when one covers them."""
-
-    first: int
-    last: int
-    explanation: object | None = None
-
-    @property
-    def count(self) -> int:
-        return self.last - self.first + 1
-
-    @property
-    def text(self) -> str:
-        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
-
-
-@dataclasses.dataclass
-class SequenceReport:
-    """The audit of one sequence: a counter key and the rows numbered from it."""
-
-    label: str
-    key: str | None
-    start_at: int
-    counter_id: int | None = None
-    counter_value: int | None = None
-    scope: dict = dataclasses.field(default_factory=dict)
-    period: str = ""
-    series: int | None = None
-    issued: int = 0
-    first: int | None = None
-    last: int | None = None
-    #: The highest number stored in any row of the sequence, whatever --since says.
-    highest: int | None = None
-    gaps: list[Gap] = dataclasses.field(default_factory=list)
-    explained: list[Gap] = dataclasses.field(default_factory=list)
-    duplicates: list[tuple[int, int]] = dataclasses.field(default_factory=list)
-    #: The lowest number ever stored, when the gap before it belongs to this report.
-    first_ever: int | None = dataclasses.field(default=None, repr=False)
-    #: Rows whose ``<name>_counter`` is NULL (loaded raw, e.g. by loaddata).
-    unattributed: bool = False
-    #: Rows stored without a number (written past docnumbers, or a late number lost).
-    unnumbered: int = 0
-    #: Rows whose scope or date no longer belongs to the counter that numbered them.
-    misfiled: int = 0
-    #: Drafts: rows whose ``issue_when`` is false, rightly without a number (#21).
-    drafts: int = 0
-    #: Numbers dated before the number preceding them (a chronological series, #21).
-    chronology_breaks: list[dict] = dataclasses.field(default_factory=list)
-    #: ``(text, "quote Q-0001")``: texts of this sequence that another numbered field
-    #: stores too (one text must name one document).
-    shared_texts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    note: str = ""
-    sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
-    number_format_id: int | None = dataclasses.field(default=None, repr=False)
-    #: Series, scope and period as people name them (``Export · ACME Ltd · 2026``).
-    human_part: str = dataclasses.field(default="", repr=False)
-    #: Unattributed rows: the field, and the primary keys of the rows of this key.
-    field: AutoSequenceField | None = dataclasses.field(default=None, repr=False)
-    row_ids: list = dataclasses.field(default_factory=list, repr=False)
-
-    @property
-    def behind(self) -> bool:
-        """The counter would issue a number that is already stored."""
-        if self.highest is None or self.key is None:
-            return False
-        return self.counter_value is None or self.counter_value < self.highest
-
-    @property
-    def missing(self) -> int:
-        return sum(g.count for g in self.gaps)
-
-    @property
-    def status(self) -> str:
-        if self.unnumbered:
-            return "unnumbered"
-        if self.misfiled:
-            return "misfiled"
-        if self.chronology_breaks:
-            return "out of order"
-        if self.shared_texts:
-            return "shared text"
-        if self.duplicates:
-            return "duplicates"
-        if self.behind:
-            return "counter behind"
-        if self.unattributed:
-            return "unattributed"
-        if self.gaps:
-            return "gaps"
-        if self.drafts:
-            return "drafts"
-        return "ok"
-
-    @property
-    def part(self) -> str:
-        """Which part of the field's numbers this is, for people: series, scope, period."""
-        if self.human_part:
-            return self.human_part + (" (unattributed rows)" if self.unattributed else "")
-        bits = [f"{k}={'-' if v is None else v}" for k, v in self.scope.items()]
-        if self.series is not None:
-            bits.insert(0, f"series {self.series}")
-        if self.period:
-            bits.append(self.period)
-        if self.unattributed:
-            bits.append("(unattributed rows)")
-        return " ".join(bits) or "all"
-
-    def as_dict(self) -> dict:
-        def gap(g):
-            data = {"first": g.first, "last": g.last, "count": g.count}
-            if g.explanation is not None:
-                data.update(
-                    kind=g.explanation.kind,
-                    reason=g.explanation.reason,
-                    explanation_id=g.explanation.pk,
-                )
-            return data
-
-        return {
-            "sequence": self.label,
-            "key": self.key,
-            "counter_id": self.counter_id,
-            "counter_value": self.counter_value,
-            "start_at": self.start_at,
-            "series": self.series,
-            "scope": self.scope,
-            "period": self.period,
-            "issued": self.issued,
-            "first": self.first,
-            "last": self.last,
-            "highest": self.highest,
-            "gaps": [gap(g) for g in self.gaps],
-            "explained_gaps": [gap(g) for g in self.explained],
-            "duplicates": [{"number": n, "count": c} for n, c in self.duplicates],
-            "counter_behind": self.behind,
-            "unattributed": self.unattributed,
-            "unnumbered": self.unnumbered,
-            "misfiled": self.misfiled,
-            "drafts": self.drafts,
-            "chronology_breaks": self.chronology_breaks,
-            "shared_texts": [{"text": t, "also": also} for t, also in self.shared_texts],
-            "note": self.note,
-            "status": self.status,
-        }
-
-
-@dataclasses.dataclass
-class CounterMove:
-    """A counter that ``sync`` moves forward: from ``old`` (None: no row yet) to ``new``."""
-
-    label: str
-    key: str
-    old: int | None
-    new: int
-    counter_id: int | None = None
-    sequence_key: SequenceKey | None = dataclasses.field(default=None, repr=False)
-    start_at: int = 1
-    number_format_id: int | None = None
-
-
-@dataclasses.dataclass
-class RowLink:
-    """Rows without ``<name>_counter`` that ``sync`` links to the counter of their key."""
-
-    label: str
-    key: str
-    field: AutoSequenceField = dataclasses.field(repr=False)
-    row_ids: list = dataclasses.field(repr=False)
-    sequence_key: SequenceKey = dataclasses.field(repr=False)
-    start_at: int = 1
-    number_format_id: int | None = None
-    #: After ``apply_links``: rows linked, and rows left unlinked because their
-    #: number is already stored under that counter (a duplicate; sync names them).
-    linked: int = 0
-    duplicates: int = 0
-
-
-# -- targets --------------------------------------------------------------------
-
-
-def resolve_targets(targets: Iterable[str] = ()) -> list[AutoSequenceField]:
-    """The fields named by ``app_label.Model[.field]`` texts (all fields when none)."""
-    targets = list(targets)
-    if not targets:
-        return sorted(registry.fields(), key=field_label)
-    found = []
-    for target in targets:
-        parts = target.split(".")
-        if len(parts) not in (2, 3) or not all(parts):
-            raise AuditInputError(
-                gettext(
-                    "%(target)s is not app_label.Model or app_label.Model.field "
-                    "(for example billing.Invoice.number)."
-                )
-                % {"target": repr(target)}
-            )
-        try:
-            model = apps.get_model(parts[0], parts[1])
-        except (LookupError, ValueError):
-            raise AuditInputError(
-                gettext("Unknown model %(model)s (from %(target)s).")
-                % {"model": f"{parts[0]}.{parts[1]}", "target": repr(target)}
-            )
-        if len(parts) == 2:
-            fields = sequence_fields(model)
-            if not fields:
-                raise AuditInputError(
-                    gettext("%(model)s has no AutoSequenceField.") % {"model": model._meta.label}
-                )
-        else:
-            try:
-                field = model._meta.get_field(parts[2])
-            except Exception:
-                raise AuditInputError(
-                    gettext("%(model)s has no field %(field)s.")
-                    % {"model": model._meta.label, "field": repr(parts[2])}
-                )
-            if not isinstance(field, AutoSequenceField):
-                raise AuditInputError(
-                    gettext("%(field)s is a %(type)s, not an AutoSequenceField.")
-                    % {"field": f"{model._meta.label}.{parts[2]}", "type": type(field).__name__}
-                )
-            fields = [field]
-        found += [f for f in fields if f not in found]
-    return found
-
-
-def field_label(field) -> str:
-    return f"{field.model._meta.label}.{field.name}"
-
-
-def parse_date(text: str) -> dt.date:
-    """A YYYY-MM-DD date, or AuditInputError."""
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise AuditInputError(
-            gettext("%(text)s is not a date; write YYYY-MM-DD (for example 2026-01-01).")
-            % {"text": repr(text)}
-        )
-
+from .. import backends, chronology, labels
+from ..collisions import text_fields
+from ..days import local_date
+from ..exceptions import TemplateError
+from ..fields import AutoSequenceField
+from ..formatting import Reset, period_contains
+from ..keys import SequenceKey, parse_scope, scope_from_values, sequence_label
+from ..models import Counter, GapExplanation, NumberFormat
+from .report import Gap, Progress, SequenceReport, field_label, resolve_targets
 
 # -- the audit --------------------------------------------------------------------
 
@@ -648,30 +394,6 @@ class _Pass:
         return groups, lost
 
 
-def _drafts(field, label, rows) -> list[SequenceReport]:
-    """Drafts (``issue_when`` false, no number): counted on their own, never a failure."""
-    count = rows.exclude(field.issue_when).count()
-    if not count:
-        return []
-    note = ngettext(
-        "%(count)d draft without a number: numbered when it is issued",
-        "%(count)d drafts without a number: numbered when they are issued",
-        count,
-    ) % {"count": count}
-    report = SequenceReport(label=label, key=None, start_at=field.start_at, drafts=count)
-    report.human_part, report.note = gettext("drafts"), note
-    return [report]
-
-
-def _chronology(field, reports, using) -> None:
-    """Attach the stored chronology breaks of a chronological field to their counter's report."""
-    by_counter = {r.counter_id: r for r in reports if r.counter_id is not None}
-    for found in chronology.breaks(field, using):
-        report = by_counter.get(found["counter_id"])
-        if report is not None:
-            report.chronology_breaks.append(found)
-
-
 def _period_of(series, day) -> str | None:
     """The period ``series`` gives ``day``; None when it cannot be known (no series, no
     date for a format that resets, a fiscal year outside the calendar)."""
@@ -839,282 +561,25 @@ def split_gap(first: int, last: int, records) -> list[Gap]:
     return parts
 
 
-# -- sync -----------------------------------------------------------------------
+def _drafts(field, label, rows) -> list[SequenceReport]:
+    """Drafts (``issue_when`` false, no number): counted on their own, never a failure."""
+    count = rows.exclude(field.issue_when).count()
+    if not count:
+        return []
+    note = ngettext(
+        "%(count)d draft without a number: numbered when it is issued",
+        "%(count)d drafts without a number: numbered when they are issued",
+        count,
+    ) % {"count": count}
+    report = SequenceReport(label=label, key=None, start_at=field.start_at, drafts=count)
+    report.human_part, report.note = gettext("drafts"), note
+    return [report]
 
 
-def plan_moves(reports: Iterable[SequenceReport]) -> list[CounterMove]:
-    """The counters that are behind the highest stored number, and where they should go."""
-    moves: dict[str, CounterMove] = {}
-    for report in reports:
-        if not report.behind:
-            continue
-        move = moves.get(report.key)
-        if move is None:
-            moves[report.key] = CounterMove(
-                label=report.label,
-                key=report.key,
-                old=report.counter_value,
-                new=report.highest,
-                counter_id=report.counter_id,
-                sequence_key=report.sequence_key,
-                start_at=report.start_at,
-                number_format_id=report.number_format_id,
-            )
-        else:
-            move.new = max(move.new, report.highest)
-            move.sequence_key = move.sequence_key or report.sequence_key
-    return sorted(moves.values(), key=lambda m: m.key)
-
-
-def apply_moves(
-    moves: list[CounterMove],
-    *,
-    using: str | None = None,
-    user=None,
-    progress: Progress | None = None,
-) -> list[CounterMove]:
-    """Move the counters forward, all in one transaction (never backwards); log each change.
-
-    Returns the moves made, with ``old`` as found under the row lock. An
-    interruption rolls every change back.
-    """
-
-    using = using or router.db_for_write(Counter)
-    made = []
-    with transaction.atomic(using=using):
-        for done, move in enumerate(moves, 1):
-            counter_id = move.counter_id
-            if counter_id is None and move.sequence_key is not None:
-                # No counter row yet (rows imported raw): make it at its first value.
-                counter_id = allocation.take(
-                    move.sequence_key,
-                    0,
-                    start_at=move.start_at,
-                    number_format_id=move.number_format_id,
-                    using=using,
-                )[0]
-            if counter_id is not None:
-                change = allocation.move_counter(
-                    counter_id,
-                    move.new,
-                    reason=f"docnumbers sync: {move.new} is the highest number stored.",
-                    source="sync",
-                    user=user,
-                    forward_only=True,
-                    using=using,
-                )
-                if change is not None:
-                    made.append(
-                        dataclasses.replace(move, old=change.old_value, counter_id=counter_id)
-                    )
-            if progress is not None:
-                progress(done, len(moves), move.key)
-    return made
-
-
-def plan_links(reports: Iterable[SequenceReport]) -> list[RowLink]:
-    """The rows loaded without ``<name>_counter`` whose key is known: ``sync`` links them."""
-    return [
-        RowLink(
-            label=r.label,
-            key=r.key,
-            field=r.field,
-            row_ids=r.row_ids,
-            sequence_key=r.sequence_key,
-            start_at=r.start_at,
-            number_format_id=r.number_format_id,
-        )
-        for r in reports
-        if r.unattributed and r.sequence_key is not None and r.row_ids
-    ]
-
-
-def apply_links(links: list[RowLink], *, using: str | None = None) -> list[RowLink]:
-    """Set ``<name>_counter`` of each link's rows to the counter of its key, in one transaction.
-
-    The counter is created if missing (at its first value; ``apply_moves`` moves it).
-    A row whose number that counter already holds in another row stays unlinked
-    (counted in ``duplicates``): the unique constraint on (counter, number) would
-    refuse it, and the audit keeps listing it as unattributed.
-    """
-    using = using or router.db_for_write(Counter)
-    with transaction.atomic(using=using):
-        for link in links:
-            counter_id = allocation.take(
-                link.sequence_key,
-                0,
-                start_at=link.start_at,
-                number_format_id=link.number_format_id,
-                using=using,
-            )[0]
-            for start in range(0, len(link.row_ids), 1000):
-                _link_rows(link, link.row_ids[start : start + 1000], counter_id, using)
-    return links
-
-
-def _link_rows(link: RowLink, ids: list, counter_id: int, using: str) -> None:
-    field = link.field
-    rows = field.model._default_manager.using(using)
-    loose = dict(
-        rows.filter(pk__in=ids, **{f"{field.counter_name}__isnull": True}).values_list(
-            "pk", field.attname
-        )
-    )
-    held = set(
-        rows.filter(
-            **{field.counter_name: counter_id, f"{field.attname}__in": set(loose.values())}
-        ).values_list(field.attname, flat=True)
-    )
-    free = []
-    for pk, number in sorted(loose.items()):
-        if number in held:
-            link.duplicates += 1
-        else:
-            held.add(number)
-            free.append(pk)
-    link.linked += rows.filter(pk__in=free).update(**{field.counter_name: counter_id})
-
-
-# -- explanations ---------------------------------------------------------------
-
-
-def check_gap(counter, first: int, last: int, *, kind: str, reason: str, using=None) -> None:
-    """Raise AuditInputError unless ``first``..``last`` of ``counter`` can be explained.
-
-    Only numbers the counter issued and no row stores can be missing: none above
-    the counter's value, and, for a field's counter, none below its first value
-    (the field's ``start_at``, or the lowest stored number when an import stored
-    one below it: the audit reports the numbers between as missing). A counter of
-    the function API (``next_value``, ``get_next_value``) does not record the
-    first value it was given, so only the upper bound applies to it.
-
-    Numbers an explanation in force already covers are refused too: two records
-    would give two reasons for one number.
-
-    Shared by explain_gap and the admin's form, so both refuse the same input.
-    """
-
-    using = using or counter._state.db or router.db_for_write(GapExplanation)
-    if kind not in GapExplanation.Kind.values:
-        raise AuditInputError(
-            gettext("Unknown kind %(kind)s; use one of: %(kinds)s.")
-            % {"kind": repr(kind), "kinds": ", ".join(GapExplanation.Kind.values)}
-        )
-    if not (reason or "").strip():
-        raise AuditInputError(gettext("Give a reason: auditors read it."))
-    if first > last:
-        raise AuditInputError(
-            gettext("The range %(first)s..%(last)s is empty: the first is above the last.")
-            % {"first": first, "last": last}
-        )
-    if last > counter.value:
-        raise AuditInputError(
-            gettext(
-                "%(counter)s has issued up to %(value)s; %(last)s was never issued, "
-                "so it cannot be missing."
-            )
-            % {
-                "counter": labels.counter_label(counter, with_sequence=True),
-                "value": counter.value,
-                "last": last,
-            }
-        )
-    _check_not_stored(counter, first, last, using)
-    _check_not_explained(counter, first, last, using)
-
-
-def _check_not_stored(counter, first: int, last: int, using) -> None:
-    """Refuse numbers below a field's first value, and numbers a row stores."""
-    rows = rows_of(counter, using)
-    if rows is not None:
-        field = field_of(counter)
-        start = field.start_at
-        if first < start:
-            lowest = rows.aggregate(lowest=Min(field.attname))["lowest"]
-            if lowest is not None:
-                start = min(start, lowest)
-        if first < start:
-            raise AuditInputError(_before_start(counter, start, first))
-        stored = (
-            rows.filter(**{f"{field.attname}__range": (first, last)})
-            .order_by(field.attname)
-            .values_list(field.attname, flat=True)
-            .first()
-        )
-        if stored is not None:
-            raise AuditInputError(
-                gettext(
-                    "%(number)s is stored in %(field)s (%(counter)s); "
-                    "only missing numbers can be explained."
-                )
-                % {
-                    "number": stored,
-                    "field": field_label(field),
-                    "counter": labels.counter_label(counter, with_sequence=True),
-                }
-            )
-
-
-def _check_not_explained(counter, first: int, last: int, using) -> None:
-    """Refuse numbers an explanation in force covers already: one reason per number."""
-    explained = (
-        GapExplanation.objects.using(using).covering(counter, first, last).order_by("first").first()
-    )
-    if explained is not None:
-        raise AuditInputError(
-            gettext(
-                "%(span)s of %(counter)s is already explained (%(kind)s: %(reason)s); "
-                "one explanation per number: explain only the numbers outside it."
-            )
-            % {
-                "span": explained.span,
-                "counter": labels.counter_label(counter, with_sequence=True),
-                "kind": explained.get_kind_display(),
-                "reason": explained.reason,
-            }
-        )
-
-
-def _before_start(counter, start: int, first: int) -> str:
-    """Why ``first`` cannot be missing from a counter whose numbers start at ``start``."""
-    issued = (
-        gettext("Explain numbers from %(start)s to %(value)s.")
-        % {"start": start, "value": counter.value}
-        if counter.value >= start
-        else gettext("It has issued no number yet.")
-    )
-    return (
-        gettext(
-            "%(counter)s starts at %(start)s: %(first)s was never issued, so it cannot be missing."
-        )
-        % {
-            "counter": labels.counter_label(counter, with_sequence=True),
-            "start": start,
-            "first": first,
-        }
-        + f" {issued}"
-    )
-
-
-def explain_gap(
-    counter,
-    first: int,
-    last: int | None = None,
-    *,
-    kind: str = "voided",
-    reason: str,
-    user=None,
-    using: str | None = None,
-):
-    """Record why the numbers ``first``..``last`` of ``counter`` are missing; return the record.
-
-    Refuses numbers the counter never issued (see check_gap) and numbers that
-    are stored (a stored number is not missing).
-    """
-
-    last = first if last is None else last
-    using = using or counter._state.db or router.db_for_write(GapExplanation)
-    check_gap(counter, first, last, kind=kind, reason=reason, using=using)
-    return GapExplanation.objects.using(using).create(
-        counter=counter, first=first, last=last, kind=kind, reason=reason.strip(), created_by=user
-    )
+def _chronology(field, reports, using) -> None:
+    """Attach the stored chronology breaks of a chronological field to their counter's report."""
+    by_counter = {r.counter_id: r for r in reports if r.counter_id is not None}
+    for found in chronology.breaks(field, using):
+        report = by_counter.get(found["counter_id"])
+        if report is not None:
+            report.chronology_breaks.append(found)

@@ -22,12 +22,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import frozen, numbering
-from .exceptions import DocnumbersError
-from .fields import sequence_fields
-from .models import Counter
-from .posting import issue
-from .renumbering import renumber
+from .. import frozen, numbering
+from ..exceptions import DocnumbersError
+from ..fields import sequence_fields
+from ..models import Counter
+from ..posting import issue
+from ..renumbering import renumber
 
 
 def issue_action(description=None, **changes):
