@@ -235,7 +235,8 @@ def expected(instance, table_model, fields) -> dict:
     """The filters that make the UPDATE of ``table_model``'s row compare-and-set.
 
     What ``instance`` was loaded with (or last saved) for the number, text and
-    counter of each numbered field in that table, and a plain field's scope.
+    counter of each numbered field in that table (a renumber changes them), and a
+    plain field's scope (a renumber may give it the same integer in another scope).
     {} for a new instance and during ``renumber`` (which holds the row's lock).
     ``fields``: the AutoSequenceFields of ``instance``'s model.
     """
@@ -250,6 +251,7 @@ def expected(instance, table_model, fields) -> dict:
             continue
         names = issued_columns(field)
         if field.format_code is None:
+            # A plain scoped number may be renumbered to the same integer in another scope.
             names += [f.attname for f in dependencies(field)]
         for name in names:
             value = snapshot.get(name, tracking.NOT_LOADED)

@@ -339,6 +339,9 @@ def _draft_again(field, instance) -> None:
     if field.format_code is not None:
         columns += [field.display_name, f"{field.counter_name}_id"]
     tracking.update(instance, dict.fromkeys(columns))
+    # What it depends on may have been changed by the save that rolled back, too.
+    meta = field.model._meta
+    tracking.forget(instance, [meta.get_field(name).attname for name in field.unique_with])
 
 
 def _never_stored(instance) -> None:

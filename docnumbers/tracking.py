@@ -60,6 +60,14 @@ def update(instance, known: dict) -> None:
     instance.__dict__[_ATTRIBUTE] = snapshot
 
 
+def forget(instance, names) -> None:
+    """Record that what the database holds for ``names`` is not known any more."""
+    snapshot = dict(instance.__dict__.get(_ATTRIBUTE) or {})
+    for name in names:
+        snapshot.pop(name, None)
+    instance.__dict__[_ATTRIBUTE] = snapshot
+
+
 def loaded(instance) -> dict:
     """attname -> the value ``instance`` was loaded (or last saved) with; {} if unknown."""
     return instance.__dict__.get(_ATTRIBUTE) or {}

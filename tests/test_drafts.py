@@ -114,6 +114,17 @@ def test_posting_in_a_rolled_back_transaction_gives_the_number_back():
     assert stored() == [(1, "D-2026-0001")]
 
 
+def test_a_rolled_back_posting_that_also_moved_the_scope_posts_again():
+    draft = DraftTicket.objects.create(queue="a")
+    with pytest.raises(Boom), transaction.atomic():
+        draft.queue, draft.posted = "b", True
+        draft.save()
+        raise Boom
+    draft.save()  # the row is a draft of queue "a" again: this save posts it in "b"
+    stored = DraftTicket.objects.get(pk=draft.pk)
+    assert (stored.queue, stored.number) == ("b", 1)
+
+
 def test_no_way_back_to_draft():
     doc = DraftInvoice.objects.create(issued_on=D(2026, 3, 14), status="posted")
     doc.status = "draft"
