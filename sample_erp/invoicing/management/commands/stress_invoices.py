@@ -254,7 +254,7 @@ class Command(BaseCommand):
             dup, missing = self.check_field(created, field, before)
             duplicates += len(dup)
             gaps += len(missing)
-            label = Invoice._meta.get_field(field).verbose_name
+            label = str(Invoice._meta.get_field(field).verbose_name)
             detail = ""
             if dup:
                 detail += f"  duplicates: {', '.join(dup[:10])}"
