@@ -368,33 +368,16 @@ def _after_save(sender, instance, created, using, raw, update_fields=None, **kwa
     if update_fields is not None:
         meta = sender._meta
         only = {meta.get_field(name).attname for name in update_fields}
-    tracking.remember(instance, tracked_attnames(sender), only)
+    tracking.remember(instance, only)
 
 
 def _loaded(sender, instance, **kwargs):
     """post_init: what the instance holds now (a row's values, or a new object's)."""
-    tracking.remember(instance, tracked_attnames(sender))
+    tracking.remember(instance)
 
 
 def _expected(instance, table_model) -> dict:
     return frozen.expected(instance, table_model, sequence_fields(type(instance)))
-
-
-#: model -> the attnames ``tracking`` snapshots for its numbered fields.
-_tracked: dict = {}
-
-
-def tracked_attnames(model) -> tuple[str, ...]:
-    """Every attname a numbered field of ``model`` issues or depends on."""
-    found = _tracked.get(model)
-    if found is None:
-        names = []
-        for field in sequence_fields(model):
-            names += [n for n in frozen.watched(field) if n not in names]
-        found = tuple(names)
-        if model._meta.apps is global_apps and global_apps.ready:
-            _tracked[model] = found
-    return found
 
 
 #: model -> its AutoSequenceFields (read on every save; fields never change once ready).

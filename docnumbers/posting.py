@@ -13,7 +13,7 @@ from django.db.models import F
 
 from . import drafts, numbering, tracking
 from .exceptions import DocnumbersError
-from .fields import sequence_fields, tracked_attnames
+from .fields import sequence_fields
 from .triggers import pending_name
 
 
@@ -90,8 +90,7 @@ def _issue(queryset, field, changes, using) -> int:
             manager.filter(pk=document.pk).update(**values)
     else:
         manager.bulk_update(chosen, columns)
-    watched = tracked_attnames(model)
     for document in chosen:
         numbering.saved(field, document, using)
-        tracking.remember(document, watched)  # what a later save compares with
+        tracking.remember(document)  # what a later save compares with
     return len(chosen)

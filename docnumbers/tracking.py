@@ -33,8 +33,8 @@ class _NotLoaded:
 NOT_LOADED = _NotLoaded()
 
 
-def remember(instance, names, only=None) -> None:
-    """Snapshot ``names`` (attnames) of ``instance``; with ``only``, just those of them.
+def remember(instance, only=None) -> None:
+    """Snapshot what ``instance`` holds now; with ``only`` (attnames), just those values.
 
     The snapshot is replaced, never changed in place, so copies of an instance
     (which share it) never see each other's saves.
@@ -47,9 +47,8 @@ def remember(instance, names, only=None) -> None:
         snapshot.pop(_ATTRIBUTE, None)
     else:
         snapshot = dict(values[_ATTRIBUTE])
-        for name in names:
-            if name in only:
-                snapshot[name] = values.get(name, NOT_LOADED)
+        for name in only:
+            snapshot[name] = values.get(name, NOT_LOADED)
     values[_ATTRIBUTE] = snapshot
 
 
