@@ -15,8 +15,7 @@ DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-# The late cells are measured with the series kept between saves (README, Late allocation).
-DOCNUMBERS_FORMAT_CACHE_SECONDS = 1.0
+# Every docnumbers setting at its default: the figures are what users get.
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/docnumbers_bench"
 DEFAULT_MARIADB_URL = "mysql://root@127.0.0.1:3306/docnumbers_bench"

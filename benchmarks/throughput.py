@@ -30,12 +30,14 @@ VARIANTS = [
     "docnumbers late",
     "docnumbers late formatted",
     "hand-written trigger",
+    "hand-written trigger, plain",
 ]
 #: The hand-written variants' CounterRow names.
 COUNTER_ROWS = {
     "insert-time counter": "invoice",  # workloads.COUNTER_NAME
     "counter in the INSERT": "in-insert",
     "hand-written trigger": "hand-trigger",
+    "hand-written trigger, plain": "hand-plain",
 }
 COLUMNS = [
     ("database", "database"),

@@ -16,6 +16,8 @@ from .benchapp.models import (
     CounterRow,
     DefaultInvoice,
     DefaultLine,
+    HandPlainTriggerInvoice,
+    HandPlainTriggerLine,
     HandTriggerInvoice,
     HandTriggerLine,
     InInsertInvoice,
@@ -133,6 +135,12 @@ def hand_trigger(using, worker, scope):
     _lines(HandTriggerLine, invoice, using)
 
 
+def hand_plain_trigger(using, worker, scope):
+    invoice = HandPlainTriggerInvoice(**_fields(worker))
+    invoice.save(using=using, force_insert=True)
+    _lines(HandPlainTriggerLine, invoice, using)
+
+
 def scoped(using, worker, scope):
     invoice = ScopedInvoice(branch=scope, **_fields(worker))
     invoice.save(using=using, force_insert=True)
@@ -152,6 +160,11 @@ VARIANTS = {
         LateFormattedLine,
     ),
     "hand-written trigger": (hand_trigger, HandTriggerInvoice, HandTriggerLine),
+    "hand-written trigger, plain": (
+        hand_plain_trigger,
+        HandPlainTriggerInvoice,
+        HandPlainTriggerLine,
+    ),
     "scoped": (scoped, ScopedInvoice, ScopedLine),
 }
 
@@ -160,7 +173,8 @@ def available(variant: str, vendor: str) -> str | None:
     """None if ``variant`` can run on ``vendor``, else why not."""
     if variant == "docnumbers late" and not LATE_AVAILABLE:
         return "not available (this docnumbers has no AutoSequenceField(late=True))"
-    if variant in ("hand-written trigger", "counter in the INSERT") and vendor != "postgresql":
+    hand = ("hand-written trigger", "hand-written trigger, plain", "counter in the INSERT")
+    if variant in hand and vendor != "postgresql":
         return "not available (PostgreSQL only)"
     if variant == "nextval" and vendor not in ("postgresql", "mysql"):
         return f"not available ({vendor} has no sequences)"

@@ -20,7 +20,6 @@ from django.db.models import BigIntegerField, ProtectedError
 from django.db.models.expressions import Expression
 
 from . import backends, registry
-from .backends import postgresql
 from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
 from .formatting import is_int
 from .keys import SequenceKey, shorten
@@ -168,7 +167,7 @@ def take(
         raise
 
 
-#: (alias, database name) -> whether migration 0009's function is there.
+#: (alias, database name) -> whether the next-value function of the initial migration is there.
 _in_insert: dict = {}
 #: The output field of that expression (made once: a Field costs to build).
 _NUMBER = BigIntegerField()
@@ -193,7 +192,7 @@ class NextValue(Expression):
 def in_insert(key: SequenceKey, start_at: int, using: str):
     """The next value of ``key`` as an expression for the INSERT that stores it, or None.
 
-    PostgreSQL (migration 0009): the INSERT calls ``docnumbers_next_value``, which
+    PostgreSQL (docnumbers' initial migration): the INSERT calls ``docnumbers_next_value``, which
     moves the counter row as ``take`` does and keeps it locked until COMMIT, and
     returns the number with the row: one statement per save instead of two. Past
     the 64-bit range the INSERT fails with a DataError naming the counter.
@@ -218,7 +217,7 @@ def in_insert(key: SequenceKey, start_at: int, using: str):
 
 
 def forget_functions() -> None:
-    """Look for migration 0009's function again (after a migrate)."""
+    """Look for the initial migration's function again (after a migrate)."""
     _in_insert.clear()
 
 
@@ -275,71 +274,6 @@ def _locked_row(key, first, number_format_id, *, nowait, using):
     except IntegrityError:
         # Another transaction created it first; now wait for its lock.
         return locked.values_list("id", "value").get()
-
-
-def ensure_counter(
-    key: SequenceKey, *, start_at: int = 1, number_format_id=None, using=None
-) -> int:
-    """Create the counter row of ``key`` if missing, without locking it; return its id.
-
-    Late allocation uses it: the row must exist before COMMIT, but only the
-    deferred trigger increments it, so no lock is held until then.
-    """
-    using = _using(using)
-    connection = connections[using]
-    row = _new_row(key, start_at - 1, number_format_id)
-    ops = backends.ops(connection)
-    if not ops.has_commit_hook:
-        counter, _ = (
-            _counter_model()
-            .objects.using(using)
-            .get_or_create(
-                key=key.text,
-                defaults={
-                    "value": row[1],
-                    "sequence": row[2],
-                    "scope": row[3],
-                    "period": row[4],
-                    "number_format_id": row[5],
-                },
-            )
-        )
-        return counter.pk
-    with connection.cursor() as cursor:
-        cursor.execute(ops.counter_id_sql(), [*row, key.text])
-        found = cursor.fetchone()
-        if found is None:
-            # Another transaction created it while this statement waited; its
-            # snapshot predates that row, a new statement sees it.
-            cursor.execute(ops.counter_id_by_key_sql(), [key.text])
-            found = cursor.fetchone()
-        return found[0]
-
-
-def queue_pending(
-    key: SequenceKey, entry: dict, *, start_at: int = 1, number_format_id=None, using=None
-) -> None:
-    """Write one late-allocation queue entry, creating its counter row if missing.
-
-    One statement on PostgreSQL; the counter row is not locked (only the COMMIT
-    trigger increments it). ``entry`` holds the values of ``postgresql.QUEUE_COLUMNS``.
-    """
-    from .models import PendingNumber
-
-    using = _using(using)
-    connection = connections[using]
-    values = [entry[column] for column in postgresql.QUEUE_COLUMNS]
-    with connection.cursor() as cursor:
-        row = _new_row(key, start_at - 1, number_format_id)
-        cursor.execute(backends.ops(connection).queue_pending_sql(), [*row, key.text, *values])
-        if cursor.rowcount == 1:
-            return
-    # The counter row was created by another transaction while this statement
-    # waited, after its snapshot was taken: look again in a new statement.
-    counter_id = ensure_counter(
-        key, start_at=start_at, number_format_id=number_format_id, using=using
-    )
-    PendingNumber.objects.using(using).create(counter_id=counter_id, **entry)
 
 
 def loaded_value(counter_id, key_text: str, value: int, using: str) -> int:

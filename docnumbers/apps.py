@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import adoption, allocation, checks, late, loading, numbering, registry
+from . import adoption, allocation, checks, loading, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -16,8 +16,7 @@ class DocnumbersConfig(AppConfig):
         loading.connect()
         pre_migrate.connect(adoption.refuse_unnumbered_rows, sender=self)
         post_migrate.connect(seed_declared_formats, sender=self)
-        post_migrate.connect(install_late_backstops, sender=self)
-        post_migrate.connect(forget_kept_series, sender=self)
+        post_migrate.connect(forget_functions, sender=self)
 
 
 def seed_declared_formats(using="default", **kwargs):
@@ -39,13 +38,7 @@ def seed_declared_formats(using="default", **kwargs):
             NumberFormat.objects.using(using).seed(defaults)
 
 
-def forget_kept_series(using="default", **kwargs):
-    """After migrate or flush, series kept between late saves may be gone (and the
-    function that numbers a plain field in its INSERT may have come or gone)."""
-    numbering.forget_kept_series()
+def forget_functions(using="default", **kwargs):
+    """After migrate, the function that numbers a plain field in its INSERT may have
+    come or gone."""
     allocation.forget_functions()
-
-
-def install_late_backstops(using="default", **kwargs):
-    """After migrate, on PostgreSQL: the COMMIT-time check on each late field's table."""
-    late.install_backstops(connections[using])

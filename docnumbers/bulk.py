@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.db import models, transaction
 
-from . import late, numbering, registry
+from . import numbering, registry
 
 
 class NumberingQuerySet(models.QuerySet):
@@ -42,9 +42,6 @@ class NumberingQuerySet(models.QuerySet):
             for field in fields:
                 for obj in objs:
                     numbering.saved(field, obj, using)
-            if any(field.late for field in fields):
-                # Late fields on PostgreSQL: hand the prepared numbers to the COMMIT trigger.
-                late.queue(objs, using)
             return created
 
     bulk_create.alters_data = True

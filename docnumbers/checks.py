@@ -1,9 +1,12 @@
 """Every system check of docnumbers.
 
-Ids: docnumbers.E001-E006, E008-E010 and W001 check a field's declaration
+Ids: docnumbers.E001-E006, E008-E010, E012 and W001 check a field's declaration
 (``AutoSequenceField.check`` calls ``check_field``); E007 needs the database and
-runs with ``migrate`` and ``check --database``; W002 reads the migration files
-(a late field's COMMIT trigger, see ``triggers``).
+runs with ``migrate`` and ``check --database``; E011 reads the migration files
+(a late field's COMMIT trigger, see ``triggers``). E011 has a tag of its own,
+``TRIGGERS_TAG``, so that the commands that write those migrations (docnumbers'
+``makemigrations``, ``docnumbers triggers``) run every check but that one
+(``checks_but_triggers``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def check_field(field) -> list[checks.CheckMessage]:
         *_check_series_field(field),
         *_check_issue_when(field),
         *_check_chronological(field),
+        *_check_late_scope(field),
     ]
 
 
@@ -204,6 +208,27 @@ def _check_chronological(field):
         )
 
 
+def _check_late_scope(field):
+    """E012: a late field's COMMIT trigger must write each scope value as Python does."""
+    from . import triggers
+
+    if not field.late:
+        return
+    for name in field.unique_with:
+        target = _get_field(field, name)
+        if target is None or not getattr(target, "column", None):
+            continue  # E001 names it
+        try:
+            triggers.scope_sql(target)
+        except triggers.Unsupported as exc:
+            yield checks.Error(
+                f"{_label(field)}: {exc}",
+                hint="Scope by another field, or drop late=True.",
+                obj=field,
+                id="docnumbers.E012",
+            )
+
+
 def formats_exist(app_configs=None, databases=None, **kwargs):
     """E007: a field's format code has no NumberFormat and no declared defaults."""
     from .models import NumberFormat
@@ -235,33 +260,55 @@ def formats_exist(app_configs=None, databases=None, **kwargs):
     return errors
 
 
+#: The tag of E011, which the commands that fix it leave out.
+TRIGGERS_TAG = "docnumbers_triggers"
+
+
 def late_triggers(app_configs=None, **kwargs):
-    """W002: a late field's migrations do not install the trigger of its declaration."""
+    """E011: the migrations lack a late field's trigger, or remove none of a field gone."""
     from . import triggers
 
-    warnings = []
-    for field in triggers.stale_fields(registry.fields()):
+    errors = []
+    fields = registry.fields()
+    for field in triggers.stale_fields(fields):
         meta = field.model._meta
-        warnings.append(
-            checks.Warning(
+        errors.append(
+            checks.Error(
                 f"{_label(field)}: the migrations of {meta.app_label!r} do not install the "
-                "late-numbering trigger of this field as declared now; until they do, its "
-                "numbers go through the slower queue at COMMIT on PostgreSQL.",
+                "late-numbering trigger of this field as declared now; on PostgreSQL its "
+                "rows would be committed without their number.",
                 hint=(
-                    f"Run `manage.py makemigrations {meta.app_label}`, then migrate: it "
-                    f"writes docnumbers.triggers.InstallLateNumbering(model_name="
-                    f"{meta.model_name!r}, field_name={field.name!r}, sql=..., "
-                    "reverse_sql=...), the SQL frozen in the migration. (A project that uses "
-                    "Django's own makemigrations: `manage.py docnumbers triggers "
-                    f"{meta.app_label}` writes it.)"
+                    f"Run `manage.py makemigrations {meta.app_label}`, then migrate: it writes "
+                    f"docnumbers.triggers.InstallLateNumbering(model_name={meta.model_name!r}, "
+                    f"field_name={field.name!r}, sql=..., reverse_sql=...), the SQL frozen in "
+                    "the migration. (A project that uses Django's own makemigrations: "
+                    f"`manage.py docnumbers triggers {meta.app_label}` writes it.)"
                 ),
                 obj=field,
-                id="docnumbers.W002",
+                id="docnumbers.E011",
             )
         )
-    return warnings
+    for app_label, model_name, field_name in triggers.removed_triggers(fields):
+        errors.append(
+            checks.Error(
+                f"{app_label}.{model_name}.{field_name}: the migrations of {app_label!r} install "
+                "a late-numbering trigger for a field that is no longer late (or is gone); "
+                "on PostgreSQL it would still number the rows left without a number.",
+                hint=(
+                    f"Run `manage.py makemigrations {app_label}`, then migrate: it writes "
+                    "docnumbers.triggers.RemoveLateNumbering."
+                ),
+                id="docnumbers.E011",
+            )
+        )
+    return errors
+
+
+def checks_but_triggers() -> list[str]:
+    """Every registered tag but E011's: for the commands that write its migrations."""
+    return [tag for tag in checks.registry.registry.tags_available() if tag != TRIGGERS_TAG]
 
 
 def register():
     checks.register(formats_exist, checks.Tags.database)
-    checks.register(late_triggers, checks.Tags.models)
+    checks.register(late_triggers, TRIGGERS_TAG)

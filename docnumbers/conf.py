@@ -9,9 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 
 DEFAULTS = {
-    #: PostgreSQL late allocation: seconds a process keeps a series between saves
-    #: (0: read it on every save). See the README, "Late allocation".
-    "FORMAT_CACHE_SECONDS": 0.0,
     #: The first and last year of the document dates numbers are issued for; a date
     #: outside (a typo such as 0001-01-01 or 9999-12-31) is refused, not numbered.
     "DATE_RANGE": (1900, 2999),

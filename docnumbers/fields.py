@@ -27,7 +27,6 @@ from . import (
     numbering,
     registry,
     tracking,
-    triggers,
 )
 from .formatting import Format
 
@@ -302,9 +301,6 @@ def _prepare_model(sender, **kwargs):
 
 def _add_companions(field, cls):
     present = {f.name for f in cls._meta.local_fields}
-    if field.late and triggers.pending_name(field) not in present:
-        # What the COMMIT trigger needs, written by the INSERT itself (PostgreSQL).
-        cls.add_to_class(triggers.pending_name(field), triggers.PendingField())
     if field.format_code is None:
         return
     if field.display_name not in present:
@@ -355,14 +351,12 @@ def _before_save(sender, instance, using, raw, update_fields=None, **kwargs):
 
 
 def _after_save(sender, instance, created, using, raw, update_fields=None, **kwargs):
-    """post_save: the row holds its numbers; late ones are queued for COMMIT."""
+    """post_save: the row holds its numbers (late ones once COMMIT wrote them)."""
     if raw:
         return
     fields = sequence_fields(sender)
     for field in fields:
         numbering.saved(field, instance, using)
-    if created and any(field.late for field in fields):
-        late.queue([instance], using)
     # What the row holds now is what a later save compares with.
     only = None
     if update_fields is not None:

@@ -384,35 +384,3 @@ class GapExplanation(models.Model):
     def span(self) -> str:
         """``6–9``, or ``6`` for one number."""
         return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
-
-
-class PendingNumber(models.Model):
-    """A number to issue inside COMMIT (late allocation on PostgreSQL).
-
-    A deferred constraint trigger, installed by this app's migrations on
-    PostgreSQL, takes the counter's next value when the transaction commits,
-    writes it (and the formatted text) into the row described here, and
-    deletes this row. Nothing else reads or writes it.
-    """
-
-    # No database constraint: checking it would take a share lock on the counter row.
-    counter = models.ForeignKey(
-        Counter, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
-    )
-    table_name = models.CharField(max_length=128)
-    pk_column = models.CharField(max_length=128)
-    pk_type = models.CharField(max_length=64)
-    pk_value = models.TextField()
-    number_column = models.CharField(max_length=128)
-    display_column = models.CharField(max_length=128, blank=True)
-    counter_column = models.CharField(max_length=128, blank=True)
-    prefix_text = models.CharField(max_length=formatting.MAX_TEMPLATE_LENGTH, blank=True)
-    suffix_text = models.CharField(max_length=formatting.MAX_TEMPLATE_LENGTH, blank=True)
-    padding = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("pending number")
-        verbose_name_plural = _("pending numbers")
-
-    def __str__(self):
-        return f"{self.table_name}.{self.number_column} #{self.pk_value}"

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import time
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router
-from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils.translation import gettext
 
 from . import (
     allocation,
-    backends,
     chronology,
     collisions,
     drafts,
@@ -28,9 +25,7 @@ from . import (
     late,
     state,
     tracking,
-    triggers,
 )
-from .conf import setting
 from .days import check_day, document_day, today
 from .exceptions import NumberFrozen, SeriesMismatch
 from .keys import SequenceKey, scope_of, sequence_label
@@ -59,55 +54,16 @@ def order_problems(field, instance, using) -> list[tuple[str, str]]:
     return [(field.date_field, problem)] if problem else []
 
 
-#: (alias, database name, code, series id or None) -> (NumberFormat, when it was read).
-_kept: dict = {}
-
-
-def kept_series(field, using, series_id=None):
-    """The series ``series_id`` (None: the default of ``field``'s code), kept between saves.
-
-    Only for late numbers taken by a static trigger (PostgreSQL): the row is read
-    with the value that moves with every NumberFormat change (migration 0008) in
-    one statement, at most once per ``DOCNUMBERS_FORMAT_CACHE_SECONDS``; the
-    value goes into the INSERT, and the COMMIT trigger refuses the row if a
-    format changed since. A wrong text can never be written; a transaction that
-    overlaps an edit fails once, as a serialization failure to retry.
-    """
-    ident = (using, connections[using].settings_dict["NAME"], field.format_code, series_id)
-    now = time.monotonic()
-    hit = _kept.get(ident)
-    if hit is not None and now - hit[1] < setting("FORMAT_CACHE_SECONDS"):
-        return hit[0]
-    version = backends.ops(connections[using]).format_version_sql()
-    formats = _number_formats(using).annotate(docnumbers_version=RawSQL(f"({version})", []))
-    if series_id is not None:
-        series = formats.get(pk=series_id)
-    else:
-        series = formats.series_of(field.format_code).first()
-        if series is None:  # none yet: created from the declared defaults, not kept
-            return _number_formats(using).default_series(field.format_code, field.format_defaults)
-    _kept[ident] = (series, now)
-    return series
-
-
-def forget_kept_series() -> None:
-    _kept.clear()
-
-
-def choose_series(field, instance, using, cache: dict, keep: bool = False):
+def choose_series(field, instance, using, cache: dict):
     """The NumberFormat that numbers ``instance``: its ``series_field``, or the default series.
 
-    ``cache`` maps series ids (None: the default) to rows, shared across a batch;
-    ``keep`` reads them through ``kept_series``.
+    ``cache`` maps series ids (None: the default) to rows, shared across a batch.
     """
     if field.series_field:
         series_id = getattr(instance, field.model._meta.get_field(field.series_field).attname)
         if series_id is not None:
             if series_id not in cache:
-                if keep:
-                    cache[series_id] = kept_series(field, using, series_id)
-                else:
-                    cache[series_id] = _number_formats(using).get(pk=series_id)
+                cache[series_id] = _number_formats(using).get(pk=series_id)
             chosen = cache[series_id]
             if chosen.code != field.format_code:
                 raise SeriesMismatch(
@@ -117,12 +73,9 @@ def choose_series(field, instance, using, cache: dict, keep: bool = False):
                 )
             return chosen
     if None not in cache:
-        if keep:
-            cache[None] = kept_series(field, using)
-        else:
-            cache[None] = _number_formats(using).default_series(
-                field.format_code, field.format_defaults
-            )
+        cache[None] = _number_formats(using).default_series(
+            field.format_code, field.format_defaults
+        )
     chosen = cache[None]
     if field.series_field:
         setattr(instance, field.series_field, chosen)
@@ -170,11 +123,8 @@ def _static_parts(field):
     return parts
 
 
-def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKey, Group]:
-    """Instances by sequence key. What rows share (series, period, key) is computed once.
-
-    ``keep``: read series through ``kept_series`` (late numbers by a static trigger).
-    """
+def group_by_key(field, instances, using) -> dict[SequenceKey, Group]:
+    """Instances by sequence key. What rows share (series, period, key) is computed once."""
     series_cache, periods, by_parts = {}, {}, {}
     label, scope_fields, date_attname = _static_parts(field)
     groups: dict[SequenceKey, Group] = {}
@@ -188,7 +138,7 @@ def group_by_key(field, instances, using, keep: bool = False) -> dict[SequenceKe
         if fixed_series and None in series_cache:
             series = series_cache[None]
         elif field.format_code is not None:
-            series = choose_series(field, instance, using, series_cache, keep)
+            series = choose_series(field, instance, using, series_cache)
         if same_day is not None:
             day = same_day
         elif plain:
@@ -221,7 +171,7 @@ def ensure_number(field, instance, inserting: bool = False):
 
     A new instance without a value gets the next one; a new instance with an
     explicit value (a data import) keeps it and moves the counter forward.
-    A late field inside a transaction on PostgreSQL only prepares its number.
+    A late field inside a transaction on PostgreSQL is left to its COMMIT trigger.
 
     ``inserting``: Django is compiling the INSERT of ``instance``. A plain field
     then gets, where the database can (``allocation.in_insert``), an expression
@@ -239,11 +189,9 @@ def ensure_number(field, instance, inserting: bool = False):
         if record is not None and record.number == value:
             return  # ours already (a batch numbered before Django compiles its INSERT)
     if value is None and field.name in current.late:
-        return  # queued; COMMIT writes it
+        return  # COMMIT writes it
     if value is None and not drafts.holds(field, instance, database_of(instance)):
         return None  # a draft: no number until its condition holds (#21)
-    if current.is_prepared(field):
-        return
     if value is None or instance._state.adding:
         using = database_of(instance)
         if inserting and value is None and field.format_code is None:
@@ -262,8 +210,6 @@ def _in_insert(field, instance, current, using):
     expression = allocation.in_insert(key, field.start_at, using)
     if expression is not None:
         current.inserting[field.name] = key
-        if field.late:  # numbered now (autocommit): nothing for COMMIT to do
-            instance.__dict__[triggers.pending_name(field)] = None
     return expression
 
 
@@ -289,15 +235,14 @@ def settle(field, instance, using, update_fields=None) -> None:
     if current is None:
         return
     current.inserting.pop(field.name, None)  # an INSERT that failed took nothing
-    current.prepared = [p for p in current.prepared if p.field is not field]
     mark = current.late.get(field.name)
     if mark is not None:
+        # Saved again before COMMIT (LIVE): the trigger numbers the row as it is then.
         status = mark.status()
         if status == state.ROLLED_BACK:
             del current.late[field.name]
             if field.name in current.late_on_update:  # a posting UPDATE: still a draft
                 current.late_on_update.discard(field.name)
-                instance.__dict__[triggers.pending_name(field)] = None
             else:
                 _never_stored(instance)
         elif status == state.COMMITTED:
@@ -305,16 +250,6 @@ def settle(field, instance, using, update_fields=None) -> None:
             if field.name in current.late:  # committed as a draft: nothing was numbered
                 del current.late[field.name]
                 current.late_on_update.discard(field.name)
-                instance.__dict__[triggers.pending_name(field)] = None
-        elif status == state.LIVE and not instance._state.adding and triggers.is_current(field):
-            # Saved again before COMMIT: the trigger numbers the row from the pending
-            # value the row holds at COMMIT, so write the one of its key now. (#18)
-            number_all(field, [instance], using)
-            pending = triggers.pending_name(field)
-            if update_fields is not None and pending not in update_fields:
-                # A save of some fields only would leave the row's pending value behind.
-                rows = field.model._base_manager.using(using).filter(pk=instance.pk)
-                rows.update(**{pending: instance.__dict__.get(pending)})
     record = current.issued.get(field.name)
     if record is None:
         return
@@ -384,10 +319,8 @@ def _forget(field, instance, current, copy=False) -> None:
     value = instance.__dict__.get(field.attname)
     if copy or (record is not None and value == record.number):
         setattr(instance, field.attname, None)
-    if field.late:
-        instance.__dict__[triggers.pending_name(field)] = None
-        if current is not None:  # a copy waits for no COMMIT of its original's number
-            current.late.pop(field.name, None)
+    if field.late and current is not None:  # a copy waits for no COMMIT of its original's
+        current.late.pop(field.name, None)
     if field.format_code is not None:
         setattr(instance, field.display_name, None)
         setattr(instance, f"{field.counter_name}_id", None)
@@ -425,22 +358,20 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
     save, ``bulk_create`` for a batch). Instances without a value get the next
     values; instances with an explicit value keep it and move their counter
     forward to at least that value. For a late field inside a transaction on
-    PostgreSQL, instances without a value are only prepared: ``late.queue``
-    hands them to the COMMIT trigger (``deferred=False`` takes them now).
+    PostgreSQL, instances without a value are left to the COMMIT trigger
+    (``late.defer``; ``deferred=False`` takes them now).
     """
     if deferred is None:
         deferred = field.late and late.applies(using)
     if field.issue_when is not None:
         instances = _not_drafts(field, instances, using)
-    # A static trigger checks at COMMIT that a kept series is still true.
-    keep = deferred and field.format_code is not None and triggers.is_current(field)
-    groups = group_by_key(field, instances, using, keep)
+    if deferred:
+        instances = late.defer(field, instances, using)
+    groups = group_by_key(field, instances, using)
     # A fixed order of keys, so that two batches never wait for each other's locks.
     for key in sorted(groups, key=lambda k: k.text):
         group = groups[key]
-        if deferred:
-            _prepare_late(field, key, group, using)
-        new = [] if deferred else group.new
+        new = group.new
         if not new and group.floor is None:
             continue
         # A chronological series reads its last date under the counter's lock (after
@@ -484,60 +415,6 @@ def _not_drafts(field, instances, using) -> list:
     return chosen
 
 
-def _format_of(series):
-    """``series.as_format()``, made once per row object (a kept series is used again)."""
-    if series is None:
-        return None
-    fmt = series.__dict__.get("_docnumbers_format")
-    if fmt is None:
-        fmt = series.__dict__["_docnumbers_format"] = series.as_format()
-    return fmt
-
-
-def _prepare_late(field, key, group: Group, using) -> None:
-    """Hand ``group.new`` to COMMIT: what it needs is written by the INSERT itself.
-
-    With the field's static trigger (``triggers``), into the hidden pending
-    column, and nothing else is sent. Otherwise (its migration is missing) it is
-    remembered, and ``late.queue`` writes a queue entry after the INSERT.
-    """
-    series = group.series
-    fmt = _format_of(series)
-    series_id = series.pk if series is not None else None
-    static = triggers.is_current(field)
-    pending = triggers.pending_name(field)
-    parts = {}  # day -> (prefix, suffix)
-    mark = None
-    for instance in group.new:
-        prefix = suffix = ""
-        if fmt is not None:
-            day = group.days[id(instance)]
-            if day not in parts:
-                parts[day] = fmt.render_parts(day)
-            prefix, suffix = parts[day]
-        current = state.of(instance)
-        if static:
-            version = getattr(series, "docnumbers_version", None)
-            padding = fmt.padding if fmt is not None else 0
-            value = triggers.payload(key, series_id, padding, prefix, suffix, version)
-            if value is not None:
-                instance.__dict__[pending] = value
-                if field.name in current.late:
-                    # Prepared again before COMMIT (``settle``): the row was inserted
-                    # in the transaction of the first mark, which stays its own.
-                    continue
-                if mark is None:
-                    mark = state.Mark(using)
-                current.late[field.name] = mark
-                if not instance._state.adding:  # a stored draft, posted by its UPDATE
-                    current.late_on_update.add(field.name)
-                continue
-        prepared = state.Prepared(field, key, series_id)
-        if fmt is not None:
-            prepared.prefix, prepared.suffix, prepared.padding = prefix, suffix, fmt.padding
-        current.prepared.append(prepared)
-
-
 def _record(field, group: Group, new, counter_id, using) -> None:
     """Remember the numbers as issued and fill in the text and counter of formatted fields.
 
@@ -551,12 +428,8 @@ def _record(field, group: Group, new, counter_id, using) -> None:
     # Plain attributes (no descriptor does more than store them), written directly.
     counter_attname, display = f"{field.counter_name}_id", field.display_name
     render_number, key, name = formatting.render_number, group.key, field.name
-    # A late field numbered now (autocommit, or a retry) has nothing for COMMIT to do.
-    pending = triggers.pending_name(field) if field.late else None
     for instance in new + group.explicit:
         values = instance.__dict__
-        if pending is not None:
-            values[pending] = None
         number = values[field.attname]
         text = None
         taken = id(instance) in fresh

@@ -11,10 +11,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
-from . import drafts, numbering, tracking
+from . import drafts, numbering, state, tracking
 from .exceptions import DocnumbersError
 from .fields import sequence_fields
-from .triggers import pending_name
 
 
 def issue(queryset, **changes) -> int:
@@ -80,10 +79,9 @@ def _issue(queryset, field, changes, using) -> int:
         columns.append(field.series_field)
     model = queryset.model
     manager = model._base_manager.using(using)
-    if field.late and any(d.__dict__.get(pending_name(field)) for d in chosen):
+    if field.late and any(field.name in state.of(d).late for d in chosen):
         # Numbered at COMMIT, in the order the rows were updated: one UPDATE per row, in
-        # (date, pk) order, carrying the prepared value the trigger reads.
-        columns.append(pending_name(field))
+        # (date, pk) order.
         attnames = [meta.get_field(name).attname for name in columns]
         for document in chosen:
             values = {name: document.__dict__.get(name) for name in attnames}

@@ -5,7 +5,7 @@ instance, and never becomes a model attribute). It knows which instance it
 belongs to: a copy (``copy.copy`` shares the object, ``deepcopy`` and pickling
 duplicate it) gets its own copy on first use, so a copy's save never changes
 what the original knows. ``numbering`` writes
-it, ``late`` reads the prepared entries and records what COMMIT will fill in.
+it, and ``late`` records what COMMIT will fill in.
 
 A number taken in a transaction that rolled back is not this document's number
 any more: every record carries the ``Mark`` of the transaction that made it, so
@@ -79,25 +79,11 @@ class Issued:
 
 
 @dataclasses.dataclass(slots=True)
-class Prepared:
-    """A late number to be issued at COMMIT: its counter key and the text around it."""
-
-    field: object
-    key: object
-    series_id: int | None
-    prefix: str = ""
-    suffix: str = ""
-    padding: int = 0
-
-
-@dataclasses.dataclass(slots=True)
 class State:
     """Per instance: the numbers docnumbers issued, and late numbers not yet issued."""
 
     #: field name -> the number docnumbers issued (or kept, for explicit values).
     issued: dict[str, Issued] = dataclasses.field(default_factory=dict)
-    #: late numbers prepared in pre_save, queued after the INSERT.
-    prepared: list[Prepared] = dataclasses.field(default_factory=list)
     #: late field name -> the transaction whose COMMIT writes its number.
     late: dict[str, Mark] = dataclasses.field(default_factory=dict)
     #: field name -> the key of a number its INSERT takes (PostgreSQL, a plain field);
@@ -115,15 +101,11 @@ class State:
         """A copy of this state for another instance (a copy of the owner)."""
         return State(
             issued={name: dataclasses.replace(r) for name, r in self.issued.items()},
-            prepared=list(self.prepared),
             late=dict(self.late),
             inserting=dict(self.inserting),
             late_on_update=set(self.late_on_update),
             owner=owner,
         )
-
-    def is_prepared(self, field) -> bool:
-        return any(p.field is field for p in self.prepared)
 
     def number_of(self, field) -> int | None:
         record = self.issued.get(field.name)

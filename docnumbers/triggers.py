@@ -1,52 +1,35 @@
-"""Late numbers on PostgreSQL: one static COMMIT trigger per late field, frozen in a migration.
+"""Late numbers on PostgreSQL: one COMMIT trigger per late field, frozen in a migration.
 
-A save of a ``late=True`` field in a transaction writes, in its own INSERT, a
-hidden text column ``<name>_pending`` with what the number needs: the counter
-key (and the columns of a new counter row), and for a formatted field the
-padding and the rendered prefix and suffix. A constraint trigger on the
-document's own table, DEFERRABLE INITIALLY DEFERRED, runs inside COMMIT: it
-upserts the counter row (created at ``start_at`` or moved by one, under its row
-lock until the COMMIT ends) and writes the number, the text and the counter
-into the row. The SQL is static (no dynamic ``EXECUTE``, no queue table), so
-PostgreSQL caches its plans; a save sends no statement beyond the INSERT.
+A save of a ``late=True`` field in a transaction stores its row with an empty
+number; the INSERT carries nothing else. A constraint trigger on the document's
+own table, DEFERRABLE INITIALLY DEFERRED, runs inside COMMIT and works from the
+row as it is then: it reads the date, the ``unique_with`` values and the series,
+picks the series (the row's own, or the code's first active one, created from the
+declared defaults when the code has none), computes the period and the counter
+key with the SQL renderer of docnumbers' initial migration, upserts the counter
+row (created at ``start_at`` or moved by one, under its row lock until the COMMIT
+ends) and writes the number, the rendered text, the counter (and a default
+series) into the row. The SQL is static, so PostgreSQL caches its plans.
 
 The trigger's SQL is frozen in the project's own migrations by the operation
-``InstallLateNumbering`` (as django-pgtrigger does): ``manage.py docnumbers
-triggers`` writes it, and the system check ``docnumbers.W002`` names the field
-whose migrations lack the trigger of its current declaration. Until then the
-field uses the queue table of migration 0002 (the fallback), and a row still
-unnumbered at COMMIT is refused: the static trigger is also that backstop for
-its table, in place of ``late.install_backstops``.
+``InstallLateNumbering`` (as django-pgtrigger does): docnumbers' ``makemigrations``
+writes it next to the model's changes and removes it with the field, and the
+system check ``docnumbers.E011`` names a late field whose migrations lack the
+trigger of its current declaration.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models, router
 from django.db.migrations.operations.base import Operation
 
 from . import backends
 from .backends import postgresql
-
-#: Separates the parts of a pending value. JSON (the scope) escapes it, and
-#: a prefix or suffix holding it is left to the queue (``payload`` returns None).
-SEPARATOR = "\x1f"
+from .conf import setting
 
 #: Bump when the SQL a trigger is rendered with changes: the check then asks for a migration.
-VERSION = 4
-
-
-class PendingField(models.TextField):
-    """What the COMMIT trigger needs to number a late row; empty once it is numbered."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("null", True)
-        kwargs.setdefault("blank", True)
-        kwargs.setdefault("editable", False)
-        super().__init__(*args, **kwargs)
-
-
-def pending_name(field) -> str:
-    return f"{field.name}_pending"
+VERSION = 5
 
 
 def trigger_name(field) -> str:
@@ -54,27 +37,63 @@ def trigger_name(field) -> str:
     return postgresql.identifier(f"docnumbers_late_{field.model._meta.db_table}_{field.column}")
 
 
-def backstop_name(field) -> str:
-    """The fallback trigger that refuses an unnumbered row (``late.install_backstops``)."""
-    return postgresql.identifier(f"docnumbers_require_{field.column}")
+class Unsupported(ValueError):
+    """The COMMIT trigger cannot compute what the field needs (a scope of this type)."""
 
 
-def payload(key, series_id, padding=0, prefix="", suffix="", version=None) -> str | None:
-    """The pending value for ``key``: key, scope, period, series, padding, prefix, suffix,
-    and the format version the series was read at (``numbering.kept_series``), if kept."""
-    parts = [
-        key.text,
-        key.scope_text,
-        key.period,
-        "" if series_id is None else str(series_id),
-        str(padding),
-        prefix,
-        suffix,
-        "" if version is None else str(version),
-    ]
-    if any(SEPARATOR in part for part in parts[1:]):
-        return None
-    return SEPARATOR.join(parts)
+#: Django field types whose column cast to text reads as ``Field.value_to_string`` does.
+_AS_TEXT = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+    "CharField",
+    "TextField",
+    "SlugField",
+    "EmailField",
+    "URLField",
+    "UUIDField",
+}
+
+
+def scope_sql(model_field) -> str:
+    """The SQL of a ``unique_with`` column's value as ``keys.scope_of`` writes it (text, or
+    NULL). Raises Unsupported for a type whose text PostgreSQL writes otherwise."""
+    target = model_field
+    while target.is_relation and getattr(target, "target_field", None) is not None:
+        target = target.target_field
+    column = postgresql.quote(model_field.column)
+    kind = target.get_internal_type()
+    if kind in _AS_TEXT:
+        return f"{column}::text"
+    if kind == "DateField":
+        return f"to_char({column}, 'YYYY-MM-DD')"
+    if kind == "BooleanField":
+        return f"CASE {column} WHEN true THEN 'True' WHEN false THEN 'False' END"
+    raise Unsupported(
+        f"{model_field.model._meta.label}.{model_field.name} is a {kind}: the COMMIT trigger of "
+        "a late field cannot write its scope as Python does; scope by a number, text, date, "
+        "boolean, UUID or foreign key field, or drop late=True."
+    )
+
+
+def day_sql(field) -> str:
+    """The SQL of a formatted field's document day (``days.document_day``): the date
+    field's local date in settings.TIME_ZONE, or the day of COMMIT without one."""
+    zone = postgresql.literal(settings.TIME_ZONE or "UTC")
+    today = f"(statement_timestamp() AT TIME ZONE {zone})::date"
+    if not field.date_field:
+        return today
+    date_field = field.model._meta.get_field(field.date_field)
+    column = postgresql.quote(date_field.column)
+    if isinstance(date_field, models.DateTimeField):
+        column = f"({column} AT TIME ZONE {zone})::date"
+    return f"COALESCE({column}, {today})"
 
 
 def render(field) -> tuple[str, str]:
@@ -84,22 +103,27 @@ def render(field) -> tuple[str, str]:
     meta = field.model._meta
     formatted = None
     if field.format_code is not None:
-        formatted = (
-            meta.get_field(field.display_name).column,
-            meta.get_field(field.counter_name).column,
+        formatted = postgresql.LateFormat(
+            display=meta.get_field(field.display_name).column,
+            counter=meta.get_field(field.counter_name).column,
+            code=field.format_code,
+            day=day_sql(field),
+            years=tuple(setting("DATE_RANGE")),
+            series=meta.get_field(field.series_field).column if field.series_field else None,
+            defaults=field.format_defaults,
         )
+    scope = [(name, scope_sql(meta.get_field(name))) for name in field.unique_with]
     return postgresql.late_trigger_sql(
         name=trigger_name(field),
         table=meta.db_table,
         pk=meta.pk.column,
         number=field.column,
-        pending=meta.get_field(pending_name(field)).column,
         label=sequence_label(field.model, field.name),
         start_at=field.start_at,
-        backstop=backstop_name(field),
-        condition=condition_sql(field) if getattr(field, "issue_when", None) is not None else None,
         version=VERSION,
+        scope=scope,
         formatted=formatted,
+        condition=condition_sql(field) if getattr(field, "issue_when", None) is not None else None,
     )
 
 
@@ -200,6 +224,8 @@ class InstallLateNumbering(Operation):
 
     reduces_to_sql = True
     reversible = True
+    #: Whether the operation removes a trigger (it goes first in its migration).
+    removes = False
 
     def __init__(self, model_name, field_name, sql, reverse_sql, drop_sql=""):
         self.model_name = model_name
@@ -245,6 +271,25 @@ class InstallLateNumbering(Operation):
         return f"late_numbering_{self.model_name.lower()}_{self.field_name.lower()}"
 
 
+class RemoveLateNumbering(InstallLateNumbering):
+    """Remove (PostgreSQL) the COMMIT trigger of a field that is no longer late, or gone.
+
+    ``sql`` drops the trigger's function and, cascading, the trigger, wherever its
+    table is; ``reverse_sql`` installs the trigger the migrations had before. It
+    comes before the model's own changes in its migration, so that unapplying it
+    finds the table and column the trigger names.
+    """
+
+    removes = True
+
+    def describe(self):
+        return f"Remove the late-numbering trigger of {self.model_name}.{self.field_name}"
+
+    @property
+    def migration_name_fragment(self):
+        return f"remove_late_numbering_{self.model_name.lower()}_{self.field_name.lower()}"
+
+
 # -- which late fields have the trigger of their current declaration ---------------------------
 
 _frozen: dict | None = None
@@ -270,7 +315,10 @@ def frozen_sql() -> dict[tuple[str, str, str], str]:
                 migration = loader.graph.nodes[node]
                 app = migration.app_label
                 for operation in migration.operations:
-                    if isinstance(operation, InstallLateNumbering):
+                    if isinstance(operation, RemoveLateNumbering):
+                        ident = (app, operation.model_name.lower(), operation.field_name)
+                        found.pop(ident, None)
+                    elif isinstance(operation, InstallLateNumbering):
                         ident = (app, operation.model_name.lower(), operation.field_name)
                         found[ident] = operation
                     elif isinstance(operation, RenameModel):
@@ -343,12 +391,44 @@ def stale_fields(fields) -> list:
     return [f for f in fields if f.late and not f.model._meta.proxy and not is_current(f)]
 
 
-def write_migrations(app_labels=(), *, dry_run=False) -> list[tuple[str, list]]:
-    """Write, per app, a migration installing the current trigger of each stale late field.
+def removed_triggers(fields) -> list[tuple[str, str, str]]:
+    """(app label, model name, field name) of the triggers the migrations install for a
+    field that is no longer late (or gone with its model): a removal is missing."""
+    wanted = {_ident(f) for f in fields if f.late and not f.model._meta.proxy}
+    return sorted(ident for ident in frozen_sql() if ident not in wanted)
 
-    Returns ``(path or name, fields)`` per app. The new migration depends on the
-    app's latest one (which must already add the pending columns: run
-    makemigrations first).
+
+def removal_operation(ident) -> RemoveLateNumbering:
+    """The operation that removes the trigger the migrations install for ``ident``."""
+    previous = frozen_sql()[ident]
+    return RemoveLateNumbering(
+        model_name=ident[1],
+        field_name=ident[2],
+        sql=postgresql.late_trigger_removal_sql(postgresql.installed_name(previous)),
+        reverse_sql=previous,
+    )
+
+
+def missing_operations(app_labels=()) -> dict[str, list]:
+    """App label -> the trigger operations its migrations lack: removals first, then the
+    installs of stale late fields (``app_labels``: only these apps)."""
+    from . import registry
+
+    fields = registry.fields()
+    found: dict[str, list] = {}
+    for ident in removed_triggers(fields):
+        found.setdefault(ident[0], []).append(removal_operation(ident))
+    for field in stale_fields(fields):
+        found.setdefault(field.model._meta.app_label, []).append(migration_operation(field))
+    return {label: ops for label, ops in found.items() if not app_labels or label in app_labels}
+
+
+def write_migrations(app_labels=(), *, dry_run=False) -> list[tuple[str, list]]:
+    """Write, per app, a migration with the trigger operations its migrations lack.
+
+    Returns ``(path or name, operations)`` per app. The new migration depends on
+    the app's latest one and on docnumbers' latest (the SQL renderer the
+    triggers call).
     """
     import os
 
@@ -356,18 +436,11 @@ def write_migrations(app_labels=(), *, dry_run=False) -> list[tuple[str, list]]:
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.writer import MigrationWriter
 
-    from . import registry
-
     forget()
-    stale = stale_fields(registry.fields())
-    by_app: dict[str, list] = {}
-    for field in stale:
-        label = field.model._meta.app_label
-        if not app_labels or label in app_labels:
-            by_app.setdefault(label, []).append(field)
+    by_app = missing_operations(app_labels)
     loader = MigrationLoader(None, ignore_no_migrations=True)
     written = []
-    for label, fields in sorted(by_app.items()):
+    for label, operations in sorted(by_app.items()):
         leaves = loader.graph.leaf_nodes(label)
         number = 1
         if leaves:
@@ -375,14 +448,13 @@ def write_migrations(app_labels=(), *, dry_run=False) -> list[tuple[str, list]]:
             number = int(head) + 1 if head.isdigit() else len(loader.graph.leaf_nodes()) + 1
         name = f"{number:04d}_late_numbering"
         migration = migrations.Migration(name, label)
-        # The trigger reads the format version of docnumbers' migration 0008.
-        migration.dependencies = [*leaves, ("docnumbers", "0008_format_version")]
-        migration.operations = [migration_operation(field) for field in fields]
+        migration.dependencies = [*leaves, *loader.graph.leaf_nodes("docnumbers")]
+        migration.operations = operations
         writer = MigrationWriter(migration)
         if not dry_run:
             os.makedirs(os.path.dirname(writer.path), exist_ok=True)
             with open(writer.path, "w", encoding="utf-8") as handle:
                 handle.write(writer.as_string())
-        written.append((writer.path, fields))
+        written.append((writer.path, operations))
     forget()
     return written

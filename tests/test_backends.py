@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.backends.utils import truncate_name
 
-from docnumbers import allocation, backends, late, triggers
+from docnumbers import allocation, backends, triggers
 from docnumbers.backends import base, mysql, postgresql, sqlite
 
 EXPECTED = {
@@ -59,32 +59,20 @@ def test_counter_statements_name_tables_as_the_connection_quotes_them():
     assert allocation.next_values("backends.quoted", 3) == range(1, 4)
 
 
-def test_long_column_names_give_one_trigger_name_everywhere():
-    """The backstop's name is hashed as Django truncates, by installer and trigger alike (#20)."""
+def test_long_names_give_one_trigger_name_everywhere():
+    """The trigger's name is hashed as Django truncates, where installed and removed (#20)."""
     field = types.SimpleNamespace(
         column="c" * 60, model=types.SimpleNamespace(_meta=types.SimpleNamespace(db_table="t"))
     )
-    name = triggers.backstop_name(field)
-    assert name == truncate_name(f"docnumbers_require_{'c' * 60}", 63) and len(name) == 63
-    install, _ = postgresql.late_trigger_sql(
-        name=triggers.trigger_name(field),
-        table="t",
-        pk="id",
-        number=field.column,
-        pending="p",
-        label="l",
-        start_at=1,
-        backstop=name,
-        version=triggers.VERSION,
+    name = triggers.trigger_name(field)
+    assert name == truncate_name(f"docnumbers_late_t_{'c' * 60}", 63) and len(name) == 63
+    install, uninstall = postgresql.late_trigger_sql(
+        name=name, table="t", pk="id", number=field.column, label="l", start_at=1, version=5
     )
-    assert f'DROP TRIGGER IF EXISTS "{name}" ON "t";' in install
-    ops = backends.ops(connection)
-    if ops.has_commit_hook:
-        assert f'CREATE CONSTRAINT TRIGGER "{name}" ' in ops.require_number_sql(
-            name, "t", "c", "id"
-        )
-    else:
-        assert not hasattr(ops, "require_number_sql")
+    assert f'CREATE CONSTRAINT TRIGGER "{name}" ' in install
+    assert f'DROP FUNCTION IF EXISTS "{name}"();' in uninstall
+    assert postgresql.installed_name(install) == name
+    assert name in postgresql.late_trigger_removal_sql(name)
 
 
 @pytest.mark.django_db
@@ -115,9 +103,3 @@ def test_exact_collation_of_each_backend():
         assert collation == expected
     else:
         assert collation is None
-
-
-@pytest.mark.django_db
-def test_backstops_are_installed_only_where_commit_hooks_exist():
-    late.install_backstops(connection)  # idempotent, and a no-op elsewhere
-    late.install_backstops(connection)

@@ -374,6 +374,15 @@ def test_a_late_draft_posted_by_a_later_update_is_numbered_at_that_commit():
         draft.save()
 
 
+def test_a_late_draft_posted_by_a_raw_update_is_numbered_at_commit_on_postgresql():
+    """The trigger works from the row: a posting past the ORM is numbered too (#19)."""
+    draft = LateDraft.objects.create(issued_on=D(2026, 3, 14))
+    with transaction.atomic():
+        LateDraft.objects.filter(pk=draft.pk).update(status="posted")  # past docnumbers
+    expected = (1, "LD-2026-0001") if at_commit() else (None, None)
+    assert late_stored() == [expected]
+
+
 def test_a_rolled_back_late_posting_leaves_a_draft_and_posting_again_numbers_it():
     draft = LateDraft.objects.create(issued_on=D(2026, 3, 14))
     with pytest.raises(Boom), transaction.atomic():

@@ -9,7 +9,6 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from docnumbers import NumberFrozen
-from docnumbers.models import PendingNumber
 from tests.testapp.models import LateInvoice, LateTicket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,19 +26,16 @@ def test_number_is_taken_at_commit_and_readable_afterwards():
         with CaptureQueriesContext(connection) as queries:
             doc = LateInvoice.objects.create(issued_on=D)
         if at_commit():
-            # The static trigger's migration is in testapp: the INSERT is the only statement.
-            assert [q["sql"].split()[0] for q in queries][-1:] == ["INSERT"]
-            assert not any("pendingnumber" in q["sql"] for q in queries)
+            # The trigger's migration is in testapp: the INSERT is the only statement, and
+            # it carries nothing but the model's own columns.
+            assert [q["sql"].split()[0] for q in queries] == ["INSERT"]
+            assert "pending" not in queries[0]["sql"]
             assert doc.number is None and doc.number_display is None
-            assert PendingNumber.objects.count() == 0
-            assert LateInvoice.objects.filter(number_pending__isnull=False).count() == 1
         else:
             assert doc.number == 1
-            assert doc.number_pending is None
     assert doc.number == 1
     assert doc.number_display == "L-2026-0001"
     assert doc.number_counter.period == "2026"
-    assert PendingNumber.objects.count() == 0
     stored = LateInvoice.objects.get(pk=doc.pk)
     assert (stored.number, stored.number_display) == (1, "L-2026-0001")
 
@@ -51,7 +47,6 @@ def test_rollback_leaves_no_gap_and_no_pending_row():
     with transaction.atomic():
         doc = LateInvoice.objects.create(issued_on=D)
     assert doc.number_display == "L-2026-0001"
-    assert PendingNumber.objects.count() == 0
 
 
 def test_rolled_back_savepoint_drops_its_pending_number():
@@ -156,7 +151,6 @@ def test_parallel_late_writers_with_rollbacks_are_gapless():
     for queue, count in committed.items():
         got = sorted(LateTicket.objects.filter(queue=queue).values_list("number", flat=True))
         assert got == list(range(1, count + 1))
-    assert PendingNumber.objects.count() == 0
 
 
 # -- the static COMMIT trigger (PostgreSQL) and its migration ---------------------------------
@@ -168,9 +162,7 @@ def test_a_document_deleted_before_commit_takes_no_number():
         gone.delete()
         kept = LateInvoice.objects.create(issued_on=D)
     assert kept.number_display == ("L-2026-0001" if at_commit() else "L-2026-0002")
-    assert list(LateInvoice.objects.values_list("number", "number_pending")) == [
-        (kept.number, None)
-    ]
+    assert list(LateInvoice.objects.values_list("number", flat=True)) == [kept.number]
 
 
 def test_bulk_create_of_a_formatted_late_field_sends_one_insert_per_batch():
@@ -179,16 +171,14 @@ def test_bulk_create_of_a_formatted_late_field_sends_one_insert_per_batch():
             docs = LateInvoice.objects.bulk_create(
                 [LateInvoice(issued_on=day) for day in [D, D, dt.date(2027, 1, 1), D]]
             )
-        if at_commit():
-            inserts = [q for q in queries if q["sql"].startswith("INSERT")]
-            assert len(inserts) == 1 and "pendingnumber" not in inserts[0]["sql"]
+        if at_commit():  # one INSERT, and nothing else before COMMIT
+            assert [q["sql"].split()[0] for q in queries] == ["INSERT"]
     assert [d.number_display for d in docs] == [
         "L-2026-0001",
         "L-2026-0002",
         "L-2027-0001",
         "L-2026-0003",
     ]
-    assert not LateInvoice.objects.filter(number_pending__isnull=False).exists()
 
 
 def test_every_late_field_of_the_test_project_has_its_trigger_migration():
@@ -205,23 +195,54 @@ def test_every_late_field_of_the_test_project_has_its_trigger_migration():
     assert triggers.is_current(LateInvoice._meta.get_field("number"))
 
 
-def test_a_field_whose_trigger_migration_is_missing_is_warned_about_and_still_numbered(
+def test_a_field_whose_trigger_migration_is_missing_is_a_check_error_that_names_the_fix(
     monkeypatch,
 ):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
     from docnumbers import checks, triggers
 
-    monkeypatch.setattr(triggers, "_frozen", {})
+    monkeypatch.setattr(triggers, "frozen_sql", lambda: {})
     monkeypatch.setattr(triggers, "_current", {})
-    warnings = checks.late_triggers()
-    assert {w.id for w in warnings} == {"docnumbers.W002"}
-    assert any("manage.py makemigrations testapp" in w.hint for w in warnings)
-    with transaction.atomic():
-        doc = LateInvoice.objects.create(issued_on=D)
-        ticket = LateTicket.objects.create(queue="q")
-        # The fallback: a queue entry, numbered by the generic trigger of migration 0002.
-        assert PendingNumber.objects.count() == (2 if at_commit() else 0)
-    assert (doc.number_display, ticket.number) == ("L-2026-0001", 1)
-    assert PendingNumber.objects.count() == 0
+    errors = checks.late_triggers()
+    assert {e.id for e in errors} == {"docnumbers.E011"}
+    assert all(e.is_serious() for e in errors)
+    assert {e.obj.model.__name__ for e in errors} == {"LateInvoice", "LateTicket", "LateDraft"}
+    assert all("manage.py makemigrations testapp" in e.hint for e in errors)
+    with pytest.raises(SystemCheckError, match="docnumbers.E011"):
+        call_command("check", stdout=StringIO(), stderr=StringIO())
+    # The command that writes the missing migration is not stopped by the error.
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "makemigrations", "testapp", "--check", "--dry-run", skip_checks=False, stdout=out
+        )
+    assert "Install the late-numbering trigger of lateinvoice.number" in out.getvalue()
+
+
+def test_a_trigger_whose_field_is_gone_is_removed_by_a_migration(monkeypatch):
+    from django.db.migrations.loader import MigrationLoader
+
+    from docnumbers import checks, triggers
+
+    frozen = dict(triggers.frozen_sql())
+    gone = ("testapp", "oldmodel", "number")
+    frozen[gone] = frozen[("testapp", "lateticket", "number")]
+    monkeypatch.setattr(triggers, "frozen_sql", lambda: frozen)
+    errors = checks.late_triggers()
+    assert [e.id for e in errors] == ["docnumbers.E011"]
+    assert "testapp.oldmodel.number" in errors[0].msg
+    [(path, [operation])] = triggers.write_migrations(["testapp"], dry_run=True)
+    assert isinstance(operation, triggers.RemoveLateNumbering) and operation.removes
+    name = triggers.trigger_name(LateTicket._meta.get_field("number"))
+    assert operation.sql == f'DROP FUNCTION IF EXISTS "{name}"() CASCADE;\n'
+    assert operation.reverse_sql == frozen[gone]
+    (leaf,) = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("testapp")
+    assert path.endswith(f"{int(leaf[1][:4]) + 1:04d}_late_numbering.py")
+    triggers.forget()
 
 
 def test_makemigrations_writes_a_missing_trigger_without_a_model_change(monkeypatch):
@@ -238,21 +259,20 @@ def test_makemigrations_writes_a_missing_trigger_without_a_model_change(monkeypa
     with pytest.raises(SystemExit) as exited:
         call_command("makemigrations", "testapp", "--check", "--dry-run", stdout=out)
     assert exited.value.code == 1
-    assert "the late-numbering trigger of " in out.getvalue()
-    assert "LateInvoice.number" in out.getvalue()
+    assert "Install the late-numbering trigger of lateinvoice.number" in out.getvalue()
     written = []
 
     def write(app_labels, dry_run=False):
         written.append(list(app_labels))
-        return [("testapp/migrations/0008_late_numbering.py", triggers.stale_fields([field]))]
+        return [("testapp/migrations/0008_late_numbering.py", [operation])]
 
-    field = LateInvoice._meta.get_field("number")
+    operation = triggers.migration_operation(LateInvoice._meta.get_field("number"))
     monkeypatch.setattr(triggers, "write_migrations", write)
     out = StringIO()
     call_command("makemigrations", "testapp", stdout=out)
     assert written == [["testapp"]]
     assert "No changes detected in app 'testapp'" in out.getvalue()
-    assert "InstallLateNumbering LateInvoice.number" in out.getvalue()
+    assert "- Install the late-numbering trigger of lateinvoice.number" in out.getvalue()
     # Other apps are left alone when apps are named.
     written.clear()
     call_command("makemigrations", "docnumbers", stdout=StringIO())
@@ -282,21 +302,13 @@ def test_the_migration_operation_freezes_the_sql_and_is_reversible(vendor):
         assert cursor.fetchone() == (1,)
 
 
-def test_a_save_reads_no_format_and_a_format_edited_elsewhere_is_never_issued_stale(settings):
-    """One thread numbers late invoices while another (its own connection) edits the format."""
-    import time
-
-    from django.db import OperationalError
-
+def test_a_save_reads_no_format_and_commit_renders_the_format_as_it_is_then():
+    """A format edited by another connection while the transaction runs: the text of a
+    number issued at COMMIT follows the format as it stands at COMMIT."""
     from docnumbers.models import NumberFormat
 
-    settings.DOCNUMBERS_FORMAT_CACHE_SECONDS = 3
     with transaction.atomic():
-        LateInvoice.objects.create(issued_on=D)  # reads the series (and seeds it)
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         LateInvoice.objects.create(issued_on=D)
-    reads = [q for q in queries if "docnumbers_numberformat" in q["sql"]]
-    assert reads == [] if at_commit() else len(reads) == 1
 
     def edit():
         try:
@@ -307,22 +319,52 @@ def test_a_save_reads_no_format_and_a_format_edited_elsewhere_is_never_issued_st
             connections.close_all()
 
     thread = threading.Thread(target=edit)
-    thread.start()
-    thread.join(30)
-    failures = 0
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                doc = LateInvoice.objects.create(issued_on=D)
-            break
-        except OperationalError as exc:  # the series kept by this process was out of date
-            assert "number format changed" in str(exc)
-            failures += 1
-            time.sleep(3.1)
-    assert failures == (1 if at_commit() else 0)
-    assert doc.number_display == "M-2026-0003"
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            doc = LateInvoice.objects.create(issued_on=D)
+        reads = [q for q in queries if "docnumbers_numberformat" in q["sql"]]
+        assert reads == [] if at_commit() else len(reads) == 1
+        if at_commit():  # (SQLite's writers wait for each other: there, after COMMIT)
+            thread.start()
+            thread.join(30)
+    if not at_commit():
+        thread.start()
+        thread.join(30)
+    assert doc.number_display == ("M-2026-0002" if at_commit() else "L-2026-0002")
+    with transaction.atomic():
+        after = LateInvoice.objects.create(issued_on=D)
+    assert after.number_display == "M-2026-0003"
     texts = sorted(LateInvoice.objects.values_list("number_display", flat=True))
-    assert texts == ["L-2026-0001", "L-2026-0002", "M-2026-0003"]
+    assert texts == sorted(["L-2026-0001", doc.number_display, "M-2026-0003"])
+
+
+def test_the_key_commit_computes_is_the_key_python_computes():
+    from docnumbers import numbering
+    from docnumbers.models import Counter
+
+    with transaction.atomic():
+        ticket = LateTicket.objects.create(queue='Zürich "north"')
+        unqueued = LateTicket.objects.create(queue="")
+        invoice = LateInvoice.objects.create(issued_on=dt.date(2031, 2, 3))
+    for doc in (ticket, unqueued, invoice):
+        key = numbering._key_of(type(doc)._meta.get_field("number"), doc)
+        counter = Counter.objects.get(key=key.text)
+        assert (counter.value, counter.scope, counter.period) == (
+            doc.number,
+            key.scope_text,
+            key.period,
+        )
+    assert Counter.objects.count() == 3
+
+
+def test_a_row_inserted_without_the_orm_is_numbered_at_commit_on_postgresql():
+    """PostgreSQL's trigger works from the row alone; elsewhere nothing numbers such a
+    row (the audit reports it)."""
+    table = connection.ops.quote_name(LateTicket._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (queue) VALUES ('raw'), ('raw')")
+    numbers = sorted(LateTicket.objects.values_list("number", flat=True), key=str)
+    assert numbers == ([1, 2] if at_commit() else [None, None])
 
 
 def test_a_changed_declaration_needs_a_new_migration_that_reverses_to_the_old_trigger(
@@ -336,20 +378,14 @@ def test_a_changed_declaration_needs_a_new_migration_that_reverses_to_the_old_tr
     monkeypatch.setattr(triggers, "_current", {})
     assert not triggers.is_current(field)
     operation = triggers.migration_operation(field)
-    assert "VALUES (parts[1], 100," in operation.sql
+    assert "VALUES (dn_key, 100," in operation.sql
     assert operation.reverse_sql == frozen
-    [(path, fields)] = triggers.write_migrations(["testapp"], dry_run=True)
+    [(path, operations)] = triggers.write_migrations(["testapp"], dry_run=True)
     # The next number after testapp's latest migration.
     from django.db.migrations.loader import MigrationLoader
 
     (leaf,) = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("testapp")
     following = int(leaf[1].split("_", 1)[0]) + 1
-    assert path.endswith(f"{following:04d}_late_numbering.py") and fields == [field]
+    assert path.endswith(f"{following:04d}_late_numbering.py")
+    assert [op.field_name for op in operations] == [field.name]
     triggers.forget()
-
-
-def test_a_late_document_numbered_at_save_time_stores_nothing_for_commit():
-    doc = LateInvoice(issued_on=D)
-    doc.number_pending = "left over from an earlier attempt"
-    doc.save()  # autocommit: the number is taken at once
-    assert LateInvoice.objects.values_list("number", "number_pending").get() == (1, None)

@@ -171,7 +171,7 @@ def test_a_later_migration_of_numbered_models_keeps_numbers_and_constraints(shap
 def test_makemigrations_writes_a_late_fields_trigger_and_a_new_one_when_it_changes(shapes):
     """No second command: the trigger's SQL is frozen in the migration with the model (#14)."""
     initial, dependencies = migration(shapes, "0001_")
-    # After the pending column it reads, in the migration that creates the model.
+    # After the columns it reads, in the migration that creates the model.
     assert initial.count("InstallLateNumbering latebill") == 1
     assert initial.index("InstallLateNumbering latebill") > initial.index("CreateModel LateBill")
     assert docnumbers_leaf() in dependencies

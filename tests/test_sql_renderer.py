@@ -1,4 +1,4 @@
-"""The SQL renderer (docnumbers' migration 0012, PostgreSQL) equals the Python one, byte for
+"""The SQL renderer (docnumbers' migration 0002, PostgreSQL) equals the Python one, byte for
 byte (#19): templates, numbers, periods, scopes and sequence keys drawn by Hypothesis.
 
 Late numbering at COMMIT is PostgreSQL's alone, and so are these functions: on the other

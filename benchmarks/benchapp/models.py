@@ -225,3 +225,16 @@ class HandTriggerInvoice(InvoiceBase):
 
 class HandTriggerLine(LineBase):
     invoice = models.ForeignKey(HandTriggerInvoice, on_delete=models.CASCADE, related_name="lines")
+
+
+class HandPlainTriggerInvoice(InvoiceBase):
+    """The plain reference: a hand-written deferred trigger writes the number alone at COMMIT,
+    from CounterRow "hand-plain" (PostgreSQL)."""
+
+    number = models.BigIntegerField(null=True, unique=True)
+
+
+class HandPlainTriggerLine(LineBase):
+    invoice = models.ForeignKey(
+        HandPlainTriggerInvoice, on_delete=models.CASCADE, related_name="lines"
+    )

@@ -28,7 +28,6 @@ from django.db.backends.utils import truncate_name
 COUNTER_TABLE = "docnumbers_counter"
 #: The columns of a new counter row, in the order of ``allocation``'s values.
 COUNTER_COLUMNS = ("key", "value", "sequence", "scope", "period", "number_format_id")
-FORMAT_VERSION_TABLE = "docnumbers_formatversion"
 
 #: The value each purpose sets, from the current one (``{v}``); ``%s`` are its parameters.
 NEW_VALUE = {
@@ -79,11 +78,6 @@ class Operations:
     def no_wait(self, connection):
         """A context in which a lock conflict fails at once (``nowait``): the row lock's own."""
         return contextlib.nullcontext()
-
-    def format_version_sql(self) -> str:
-        """The value that moves with every NumberFormat change (migration 0008)."""
-        qn = self.quote_name
-        return f"SELECT {qn('value')} FROM {qn(FORMAT_VERSION_TABLE)} WHERE {qn('id')} = 1"
 
     # -- the audit ---------------------------------------------------------------------------
 

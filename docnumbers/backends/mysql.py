@@ -20,7 +20,7 @@ import hashlib
 
 from .base import COUNTER_TABLE, NEW_VALUE, Operations
 
-#: Guard rows (created by migration 0007): creating a key locks the row of its bucket.
+#: Guard rows (docnumbers' initial migrations create them): creating a key locks its bucket's row.
 GUARD_BUCKETS = 1024
 GUARD_TABLE = "docnumbers_creationguard"
 

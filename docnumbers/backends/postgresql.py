@@ -1,35 +1,24 @@
 """PostgreSQL: upserts, numbers taken by the INSERT, late numbers at COMMIT, snapshots.
 
-Besides the ON CONFLICT counter statements: ``docnumbers_next_value`` (migration
-0009) called by a plain field's INSERT; the late-allocation queue (migration
-0002's trigger reads it); the backstop trigger of migration 0005's function; and
-the SQL of each late field's static COMMIT trigger, which ``triggers`` freezes
-in the project's migrations (``late_trigger_sql``). That SQL is PostgreSQL's
-whatever database ``makemigrations`` runs with, so it is rendered here with
-PostgreSQL's own quoting and longest name, without a connection.
+Besides the ON CONFLICT counter statements: ``docnumbers_next_value`` (docnumbers'
+initial migration) called by a plain field's INSERT, and the SQL of each late
+field's COMMIT trigger, which ``triggers`` freezes in the project's migrations
+(``late_trigger_sql``). The trigger numbers the row from its own columns as they
+are at COMMIT, with the SQL renderer of the initial migration
+(``docnumbers_render``, ``docnumbers_period_key``, ``docnumbers_key_text``). That
+SQL is PostgreSQL's whatever database ``makemigrations`` runs with, so it is
+rendered here with PostgreSQL's own quoting and longest name, without a connection.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import textwrap
 
 from django.db.backends.utils import truncate_name
 
-from .base import COUNTER_COLUMNS, COUNTER_TABLE, OnConflictOperations
-
-#: The columns of a late-allocation queue entry (``docnumbers_pendingnumber``).
-QUEUE_COLUMNS = (
-    "table_name",
-    "pk_column",
-    "pk_type",
-    "pk_value",
-    "number_column",
-    "display_column",
-    "counter_column",
-    "prefix_text",
-    "suffix_text",
-    "padding",
-)
+from .base import OnConflictOperations
 
 
 class PostgreSQLOperations(OnConflictOperations):
@@ -44,72 +33,16 @@ class PostgreSQLOperations(OnConflictOperations):
     def snapshot_sql(self) -> str:
         return "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
-    # -- a plain field's number taken by its own INSERT (migration 0009) -----------------------
+    # -- a plain field's number taken by its own INSERT (docnumbers' initial migration) ---------
 
     def next_value_sql(self) -> str:
         """The INSERT's value for the number column: key, sequence, scope, first value."""
         return "docnumbers_next_value(%s, %s, %s, %s)"
 
     def has_next_value_sql(self) -> str:
-        """Whether the database has that function (migration 0009 applied)."""
+        """Whether the database has that function (docnumbers' initial migration applied)."""
         return (
             "SELECT to_regprocedure('docnumbers_next_value(text, text, text, bigint)') IS NOT NULL"
-        )
-
-    # -- late allocation: counters made without a lock, the queue, the backstop ---------------
-
-    def _find_or_make_counter(self) -> str:
-        """A CTE ``counter(id)`` that creates the counter row if missing, without locking it.
-        Parameters: the six values of a new row, then the key again."""
-        qn = self.quote_name
-        table, key, id_ = qn(COUNTER_TABLE), qn("key"), qn("id")
-        columns = ", ".join(qn(c) for c in COUNTER_COLUMNS)
-        marks = ", ".join(["%s"] * len(COUNTER_COLUMNS))
-        return (
-            f"WITH made AS (INSERT INTO {table} ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT ({key}) DO NOTHING RETURNING {id_}), "
-            f"counter AS (SELECT {id_} FROM made UNION ALL "
-            f"SELECT {id_} FROM {table} WHERE {key} = %s LIMIT 1) "
-        )
-
-    def counter_id_sql(self) -> str:
-        return self._find_or_make_counter() + f"SELECT {self.quote_name('id')} FROM counter"
-
-    def counter_id_by_key_sql(self) -> str:
-        qn = self.quote_name
-        return f"SELECT {qn('id')} FROM {qn(COUNTER_TABLE)} WHERE {qn('key')} = %s"
-
-    def queue_pending_sql(self) -> str:
-        """One queue entry, its counter made if missing: the counter CTE's parameters, then
-        the entry's values in QUEUE_COLUMNS order."""
-        qn = self.quote_name
-        columns = ", ".join(qn(c) for c in ("counter_id", *QUEUE_COLUMNS))
-        marks = ", ".join(["%s"] * len(QUEUE_COLUMNS))
-        return (
-            f"{self._find_or_make_counter()}INSERT INTO {qn('docnumbers_pendingnumber')} "
-            f"({columns}) SELECT {qn('id')}, {marks} FROM counter"
-        )
-
-    def static_triggers_sql(self) -> str:
-        """The static late-numbering triggers installed (``triggers.trigger_name``), by name."""
-        return (
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
-            "AND tgname LIKE 'docnumbers_late_%%'"
-        )
-
-    def drop_trigger_sql(self, name: str, table: str) -> str:
-        return f"DROP TRIGGER IF EXISTS {self.name(name)} ON {self.quote_name(table)}"
-
-    def require_number_sql(self, name: str, table: str, column: str, pk: str) -> str:
-        """The COMMIT-time backstop on a late field's table (the function is in migration
-        0005): a row still without its number at COMMIT, and not queued, is refused."""
-        qn = self.quote_name
-        return (
-            f"{self.drop_trigger_sql(name, table)}; "
-            f"CREATE CONSTRAINT TRIGGER {self.name(name)} AFTER INSERT ON {qn(table)} "
-            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-            f"WHEN (NEW.{qn(column)} IS NULL) "
-            f"EXECUTE FUNCTION docnumbers_require_number({literal(column)}, {literal(pk)})"
         )
 
 
@@ -135,69 +68,54 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-#: The trigger's function and the trigger, for ``str.format`` (``render`` fills them in).
+#: The trigger's function and the trigger, for ``str.format`` (``late_trigger_sql``).
+#: Every variable starts with ``dn_``, so that no column of the project's table (which
+#: wins, ``use_column``) hides one.
 _INSTALL = """-- docnumbers late numbering, version {version}: {label}
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 LANGUAGE plpgsql AS $docnumbers$
-{options}DECLARE
-    payload text;
-    parts text[];
-    counter_id bigint;
-    issued bigint;
-    digits text;
+#variable_conflict use_column
+DECLARE
+    dn_day date;
+    dn_values text[];
+    dn_series bigint;
+    dn_code text;
+    dn_prefix text := '';
+    dn_suffix text := '';
+    dn_padding integer := 0;
+    dn_reset text := 'never';
+    dn_first_month integer := 1;
+    dn_scope text := '';
+    dn_period text := '';
+    dn_key text;
+    dn_counter bigint;
+    dn_issued bigint;
 BEGIN
-{guard}    IF NEW.{pending} IS NULL THEN
-        -- Not prepared by a save: numbered by the queue (the fallback), by hand, or refused.
-        PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND {number} IS NULL;
-        IF FOUND AND NOT EXISTS (
-            SELECT 1 FROM docnumbers_pendingnumber
-            WHERE table_name = {table_text}
-                AND number_column = {number_text} AND pk_value = NEW.{pk}::text
-        ) THEN
-            RAISE EXCEPTION 'docnumbers: the row % of % would be committed without its number %',
-                NEW.{pk}, {table_text}, {number_text}
-                USING HINT = 'Save late-numbered documents through the ORM (save, bulk_create) '
-                             'so that docnumbers prepares their number; see the README, '
-                             'Late allocation.',
-                      ERRCODE = 'not_null_violation';
-        END IF;
+    -- The row as it is now, at COMMIT: a save since its INSERT may have changed its
+    -- date, scope or series. Deleted, numbered already, or a draft: nothing to issue.
+    {read}
+    IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    -- What the row holds now: a save before COMMIT may have moved its key (a new
-    -- date, scope or series). Deleted (or numbered) since its INSERT: take no number.
-    SELECT {pending} INTO payload FROM {table} WHERE {pk} = NEW.{pk};
-    IF payload IS NULL THEN
-        RETURN NULL;
-    END IF;
-    -- key, scope, period, series id, padding, prefix, suffix, format version
-    parts := string_to_array(payload, E'\\x1f');
-    -- A series kept between saves: refuse it if a NumberFormat changed meanwhile.
-    IF parts[8] <> '' AND parts[8]::bigint IS DISTINCT FROM
-            (SELECT value FROM docnumbers_formatversion WHERE id = 1) THEN
-        RAISE EXCEPTION 'docnumbers: a number format changed while this transaction ran'
-            USING HINT = 'Retry the transaction: it will use the format as it is now.',
-                  ERRCODE = 'serialization_failure';
-    END IF;
+{series}{scope}    dn_key := docnumbers_key_text({label_text}, dn_series, dn_scope, dn_period);
     -- The counter row's lock is held from here to the end of COMMIT. Most rows find
     -- their counter (a plain UPDATE); a new key's first row creates it.
     UPDATE docnumbers_counter
         SET value = CASE WHEN value < 9223372036854775807 THEN value + 1 END
-        WHERE key = parts[1]
-        RETURNING id, value INTO counter_id, issued;
+        WHERE key = dn_key
+        RETURNING id, value INTO dn_counter, dn_issued;
     IF NOT FOUND THEN
         INSERT INTO docnumbers_counter AS c
                 (key, value, sequence, scope, period, number_format_id)
-            VALUES (parts[1], {start_at}, {label_text}, parts[2], parts[3],
-                    NULLIF(parts[4], '')::bigint)
+            VALUES (dn_key, {start_at}, {label_text}, dn_scope, dn_period, dn_series)
             ON CONFLICT (key) DO UPDATE
                 SET value = CASE WHEN c.value < 9223372036854775807 THEN c.value + 1 END
-            RETURNING c.id, c.value INTO counter_id, issued;
+            RETURNING c.id, c.value INTO dn_counter, dn_issued;
     END IF;
     {write}
     RETURN NULL;
 END;
 $docnumbers$;
-DROP TRIGGER IF EXISTS {backstop} ON {table};
 DROP TRIGGER IF EXISTS {name} ON {table};
 CREATE CONSTRAINT TRIGGER {name} AFTER {events} ON {table}
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
@@ -205,31 +123,85 @@ CREATE CONSTRAINT TRIGGER {name} AFTER {events} ON {table}
     EXECUTE FUNCTION {name}();
 """
 
-#: A formatted field's number, text and counter (a plain field writes only the number).
-_WRITE_FORMATTED = """digits := abs(issued)::text;
-    IF length(digits) < parts[5]::int THEN
-        digits := lpad(digits, parts[5]::int, '0');
+#: The series of a formatted field: the first active one of the code (the default),
+#: created from the declared defaults when the code has none
+#: (``NumberFormatQuerySet.default_series``). Blocks without indentation, for
+#: ``_series_sql`` to nest.
+_FIND_DEFAULT = """SELECT id, code, prefix, suffix, padding, reset, fiscal_year_start_month
+    INTO dn_series, dn_code, dn_prefix, dn_suffix, dn_padding, dn_reset, dn_first_month
+    FROM docnumbers_numberformat WHERE code = {code} AND active
+    ORDER BY position, id LIMIT 1;"""
+_DEFAULT_SERIES = """{find}
+IF NOT FOUND THEN
+    IF EXISTS (SELECT 1 FROM docnumbers_numberformat WHERE code = {code}) THEN
+        RAISE EXCEPTION 'docnumbers: every series of the number format % is inactive', {code}
+            USING HINT = 'Activate one in the admin (Number formats).',
+                  ERRCODE = 'no_data_found';
     END IF;
-    IF issued < 0 THEN
-        digits := '-' || digits;
+{seed}
+END IF;"""
+_SEED = """INSERT INTO docnumbers_numberformat (code, name, prefix, suffix, padding, reset,
+        fiscal_year_start_month, active, position, seeded_for)
+    VALUES ({code}, '', {prefix}, {suffix}, {padding}, {reset}, {first_month}, true, 0, {code})
+    ON CONFLICT (seeded_for) DO NOTHING;
+{find}
+IF NOT FOUND THEN
+    RAISE EXCEPTION 'docnumbers: the number format % was changed or deactivated', {code}
+        USING HINT = 'Activate a series of that code in the admin.',
+              ERRCODE = 'no_data_found';
+END IF;"""
+_NO_SEED = """RAISE EXCEPTION 'docnumbers: there is no number format with the code %', {code}
+    USING HINT = 'Add one in the admin (Number formats), or declare its defaults: '
+                 'format=Format(...).',
+          ERRCODE = 'no_data_found';"""
+#: The row's own series (``series_field``) when it names one, else the default.
+_OWN_SERIES = """IF dn_series IS NOT NULL THEN
+    SELECT id, code, prefix, suffix, padding, reset, fiscal_year_start_month
+        INTO dn_series, dn_code, dn_prefix, dn_suffix, dn_padding, dn_reset, dn_first_month
+        FROM docnumbers_numberformat WHERE id = dn_series;
+    IF dn_code IS DISTINCT FROM {code} THEN
+        RAISE EXCEPTION 'docnumbers: the series % belongs to the code %, not %',
+                dn_series, dn_code, {code}
+            USING HINT = 'Pick a series of that code for ' || {label_text} || '.',
+                  ERRCODE = 'check_violation';
     END IF;
-    UPDATE {table} SET {number} = issued, {display} = parts[6] || digits || parts[7],
-        {counter} = counter_id, {pending} = NULL
-        WHERE {pk} = NEW.{pk};"""
-_WRITE_PLAIN = "UPDATE {table} SET {number} = issued, {pending} = NULL WHERE {pk} = NEW.{pk};"
+ELSE
+{default}
+END IF;"""
+#: Then the document's day, refused outside ``DOCNUMBERS_DATE_RANGE``, and its period.
+_PERIOD = """IF extract(year FROM dn_day) NOT BETWEEN {first_year} AND {last_year} THEN
+    RAISE EXCEPTION 'docnumbers: % is outside the years documents are numbered for (% to %)',
+            dn_day, {first_year}, {last_year}
+        USING HINT = 'Correct the date of the row ' || NEW.{pk} || ' of ' || {table_text} || '.',
+              ERRCODE = 'datetime_field_overflow';
+END IF;
+dn_period := docnumbers_period_key(dn_day, dn_reset, dn_first_month);"""
+_SCOPE = "    dn_scope := docnumbers_scope_text(ARRAY[{names}]::text[], dn_values);\n"
 
-#: A field with ``issue_when`` (#21): the row is numbered only if the condition holds on
-#: the row as it is at COMMIT; a draft (or a row deleted since) takes nothing, and a value
-#: prepared before it went back to draft is dropped. The trigger fires on UPDATE too, so a
-#: draft posted by a later UPDATE is numbered at that transaction's COMMIT.
-_DRAFT_GUARD = """    PERFORM 1 FROM {table} WHERE {pk} = NEW.{pk} AND ({condition});
-    IF NOT FOUND THEN
-        UPDATE {table} SET {pending} = NULL WHERE {pk} = NEW.{pk} AND {pending} IS NOT NULL;
-        RETURN NULL;
-    END IF;
-"""
-#: The condition names the table's columns, which win over the function's variables.
-_DRAFT_OPTIONS = "#variable_conflict use_column\n"
+#: A formatted field's number, text, counter (and series); a plain field writes the number.
+_WRITE_FORMATTED = """UPDATE {table} SET {number} = dn_issued,
+        {display} = docnumbers_render(dn_prefix, dn_suffix, dn_padding, dn_day, dn_issued,
+                                      dn_first_month),
+        {counter} = dn_counter{series_write}
+        WHERE {pk} = NEW.{pk};"""
+_WRITE_PLAIN = "UPDATE {table} SET {number} = dn_issued WHERE {pk} = NEW.{pk};"
+
+
+@dataclasses.dataclass(frozen=True)
+class LateFormat:
+    """What a formatted late field's trigger needs beyond a plain one's.
+
+    Columns come unquoted; ``day`` is the SQL of the document's day (a column
+    expression); ``defaults`` the declared ``Format`` (None: none declared);
+    ``years`` the plausible years (``DOCNUMBERS_DATE_RANGE``)."""
+
+    display: str
+    counter: str
+    code: str
+    day: str
+    years: tuple[int, int]
+    series: str | None = None
+    defaults: object = None
 
 
 def late_trigger_sql(
@@ -238,56 +210,121 @@ def late_trigger_sql(
     table,
     pk,
     number,
-    pending,
     label,
     start_at,
-    backstop,
     version,
-    formatted=None,
+    scope=(),
+    formatted: LateFormat | None = None,
     condition=None,
 ) -> tuple[str, str]:
     """The SQL that installs a late field's trigger, and the SQL that removes it.
 
-    Names come unquoted; ``formatted`` is ``(display column, counter column)`` for a
-    formatted field, None for a plain one; ``condition`` the SQL of ``issue_when``
-    (the row is numbered at COMMIT only where it holds), None without one.
+    Names come unquoted; ``scope`` is ``[(field name, SQL of its value as text)]``
+    (``keys.scope_of``'s form); ``formatted`` describes a formatted field (None: a
+    plain one); ``condition`` the SQL of ``issue_when`` (the row is numbered at COMMIT
+    only where it holds), None without one.
     """
-    names = {
-        "name": quote(name),
-        "table": quote(table),
-        "pk": quote(pk),
-        "number": quote(number),
-        "pending": quote(pending),
-    }
+    names = {"name": quote(name), "table": quote(table), "pk": quote(pk), "number": quote(number)}
+    label_text = literal(label)
+    read = _read_sql(names, scope, formatted, condition)
+    series = ""
     if formatted is None:
         write = _WRITE_PLAIN.format(**names)
     else:
-        display, counter = (quote(column) for column in formatted)
-        write = _WRITE_FORMATTED.format(**names, display=display, counter=counter)
-    options, guard, events = "", "", "INSERT"
-    if condition is not None:
-        options = _DRAFT_OPTIONS
-        guard = _DRAFT_GUARD.format(**names, condition=condition)
-        events = "INSERT OR UPDATE"
+        series = _series_sql(formatted, names, label_text, table)
+        series_write = ""
+        if formatted.series is not None:
+            series_write = f", {quote(formatted.series)} = dn_series"
+        write = _WRITE_FORMATTED.format(
+            **names,
+            display=quote(formatted.display),
+            counter=quote(formatted.counter),
+            series_write=series_write,
+        )
+    scope_sql = ""
+    if scope:
+        scope_sql = _SCOPE.format(names=", ".join(literal(n) for n, _ in scope))
     install = _INSTALL.format(
         **names,
-        options=options,
-        guard=guard,
-        events=events,
         version=version,
         label=label,
-        label_text=literal(label),
-        table_text=literal(table),
-        number_text=literal(number),
+        label_text=label_text,
+        read=read,
+        series=series,
+        scope=scope_sql,
         start_at=int(start_at),
-        backstop=quote(backstop),
         write=write,
+        events="INSERT" if condition is None else "INSERT OR UPDATE",
     )
     uninstall = (
         f"DROP TRIGGER IF EXISTS {names['name']} ON {names['table']};\n"
         f"DROP FUNCTION IF EXISTS {names['name']}();\n"
     )
     return install, uninstall
+
+
+def _read_sql(names, scope, formatted, condition) -> str:
+    """The statement that reads what the row holds at COMMIT into the trigger's variables
+    (or only finds it: a plain field without scope needs nothing from it)."""
+    selected, into = [], []
+    if formatted is not None:
+        selected.append(formatted.day)
+        into.append("dn_day")
+    if scope:
+        selected.append(f"ARRAY[{', '.join(sql for _, sql in scope)}]::text[]")
+        into.append("dn_values")
+    if formatted is not None and formatted.series is not None:
+        selected.append(quote(formatted.series))
+        into.append("dn_series")
+    where = f"{names['pk']} = NEW.{names['pk']} AND {names['number']} IS NULL"
+    if condition is not None:
+        where += f"\n        AND ({condition})"
+    if not selected:
+        return f"PERFORM 1 FROM {names['table']} WHERE {where};"
+    return (
+        f"SELECT {', '.join(selected)}\n        INTO {', '.join(into)}\n"
+        f"        FROM {names['table']} WHERE {where};"
+    )
+
+
+def _series_sql(formatted: LateFormat, names, label_text, table) -> str:
+    """The statements that choose the series and compute the period, indented for
+    ``_INSTALL``'s body."""
+    code = literal(formatted.code)
+    find = _FIND_DEFAULT.format(code=code)
+    defaults = formatted.defaults
+    if defaults is None:
+        seed = _NO_SEED.format(code=code)
+    else:
+        seed = _SEED.format(
+            code=code,
+            find=find,
+            prefix=literal(defaults.prefix),
+            suffix=literal(defaults.suffix),
+            padding=int(defaults.padding),
+            reset=literal(defaults.reset),
+            first_month=int(defaults.fiscal_year_start_month),
+        )
+    series = _DEFAULT_SERIES.format(find=find, code=code, seed=textwrap.indent(seed, "    "))
+    if formatted.series is not None:
+        series = _OWN_SERIES.format(
+            code=code, label_text=label_text, default=textwrap.indent(series, "    ")
+        )
+    first, last = formatted.years
+    period = _PERIOD.format(
+        **names, table_text=literal(table), first_year=int(first), last_year=int(last)
+    )
+    return textwrap.indent(f"{series}\n{period}\n", "    ")
+
+
+def installed_name(install: str) -> str:
+    """The trigger name (unquoted) that ``install`` (``late_trigger_sql``'s SQL) creates."""
+    return _INSTALLED.search(install)["name"][1:-1].replace('""', '"')
+
+
+def late_trigger_removal_sql(name) -> str:
+    """The SQL that removes a late trigger wherever its table is (its function, cascading)."""
+    return f"DROP FUNCTION IF EXISTS {quote(name)}() CASCADE;\n"
 
 
 #: Where an installed trigger is: its name, table and number column (in ``_INSTALL``'s SQL).

@@ -2,12 +2,60 @@ from django.db import migrations
 
 # Frozen with this migration: do not edit. A change ships as a new migration.
 #
-# The template language, the period key and the sequence key of ``docnumbers.formatting``
-# and ``docnumbers.keys``, as SQL functions (PostgreSQL), so that a COMMIT trigger can
-# number and render a row from its own columns (#19). tests/test_sql_renderer.py proves
-# with Hypothesis that each returns, byte for byte, what the Python function returns, and
-# raises where Python raises (a token it does not know, a fiscal year outside 1..9999).
-FUNCTIONS_SQL = r"""
+# What docnumbers needs in the database beyond its tables:
+#
+# - MariaDB/MySQL: the guard rows a transaction locks while it creates a missing counter
+#   row (``backends.mysql``). A plain table, not a model, so that flush and
+#   TransactionTestCase never empty it.
+# - PostgreSQL: ``docnumbers_next_value``, which a plain field's INSERT calls to take its
+#   number in the same statement (``VALUES (..., docnumbers_next_value(...)) RETURNING``).
+#   Like the counter statement, it moves the counter row of the key (creating it at
+#   first_value) and keeps it locked until COMMIT.
+# - PostgreSQL: the template language, the period key and the sequence key of
+#   ``docnumbers.formatting`` and ``docnumbers.keys`` as SQL functions, with which a late
+#   field's COMMIT trigger numbers and renders a row from its own columns (``triggers``).
+#   tests/test_sql_renderer.py proves with Hypothesis that each returns, byte for byte,
+#   what the Python function returns, and raises where Python raises.
+
+GUARD_BUCKETS = 1024
+
+NEXT_VALUE_SQL = """
+CREATE OR REPLACE FUNCTION docnumbers_next_value(
+    counter_key text, sequence_label text, scope_text text, first_value bigint
+) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $docnumbers$
+DECLARE
+    issued bigint;
+BEGIN
+    UPDATE docnumbers_counter SET value = value + 1
+        WHERE key = counter_key AND value < 9223372036854775807
+        RETURNING value INTO issued;
+    IF FOUND THEN
+        RETURN issued;
+    END IF;
+    -- Not moved: the counter is at the end of the range, or missing. (A counter another
+    -- transaction is creating is not visible yet: the INSERT below waits for it.)
+    PERFORM 1 FROM docnumbers_counter
+        WHERE key = counter_key AND value >= 9223372036854775807;
+    IF FOUND THEN
+        RAISE EXCEPTION 'docnumbers: the counter % is at the end of the 64-bit range and '
+                        'cannot issue another number', counter_key
+            USING HINT = 'Start a new sequence (another start_at or scope) instead.',
+                  ERRCODE = 'numeric_value_out_of_range';
+    END IF;
+    -- A new key. Another transaction may create it meanwhile: then this one waits
+    -- for it and moves the counter it made.
+    INSERT INTO docnumbers_counter AS c (key, value, sequence, scope, period, number_format_id)
+        VALUES (counter_key, first_value, sequence_label, scope_text, '', NULL)
+        ON CONFLICT (key) DO UPDATE
+            SET value = CASE WHEN c.value < 9223372036854775807 THEN c.value + 1 END
+        RETURNING c.value INTO issued;
+    RETURN issued;
+END;
+$docnumbers$;
+"""
+
+RENDERER_SQL = r"""
 CREATE OR REPLACE FUNCTION docnumbers_fiscal_year(on_day date, first_month integer)
 RETURNS integer LANGUAGE sql IMMUTABLE STRICT AS $docnumbers$
     SELECT CASE WHEN extract(month FROM on_day) >= first_month
@@ -143,20 +191,36 @@ DROP FUNCTION IF EXISTS docnumbers_render_number(bigint, integer);
 DROP FUNCTION IF EXISTS docnumbers_render_template(text, date, integer);
 DROP FUNCTION IF EXISTS docnumbers_calendar_year(integer, date, integer);
 DROP FUNCTION IF EXISTS docnumbers_fiscal_year(date, integer);
+DROP FUNCTION IF EXISTS docnumbers_next_value(text, text, text, bigint);
 """
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FUNCTIONS_SQL, params=None)
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(NEXT_VALUE_SQL, params=None)
+        schema_editor.execute(RENDERER_SQL, params=None)
+    elif vendor == "mysql":
+        schema_editor.execute(
+            "CREATE TABLE IF NOT EXISTS `docnumbers_creationguard` "
+            "(`id` integer NOT NULL PRIMARY KEY)",
+            params=None,
+        )
+        values = ", ".join(f"({i})" for i in range(GUARD_BUCKETS))
+        schema_editor.execute(
+            f"INSERT IGNORE INTO `docnumbers_creationguard` (`id`) VALUES {values}", params=None
+        )
 
 
 def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
         schema_editor.execute(DROP_SQL, params=None)
+    elif vendor == "mysql":
+        schema_editor.execute("DROP TABLE IF EXISTS `docnumbers_creationguard`", params=None)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("docnumbers", "0011_verbose_names")]
+    dependencies = [("docnumbers", "0001_initial")]
 
-    operations = [migrations.RunPython(install, uninstall, elidable=False)]
+    operations = [migrations.RunPython(install, uninstall, atomic=False, elidable=False)]
