@@ -95,7 +95,7 @@ def main(argv=None):
     if connections[aliases[0]].vendor != "postgresql":
         raise SystemExit("profile_save measures PostgreSQL variants: point DATABASE_URL at one.")
     transactions("nextval", 50)
-    for variant in VARIANTS:  # warm: plans, caches, the kept series
+    for variant in VARIANTS:  # warm: plans, caches, connections
         transactions(variant, 50)
     best = cpu_per_transaction(VARIANTS, args.transactions, args.rounds)
     print(f"\n## Client CPU per transaction (best of {args.rounds} x {args.transactions})\n")
