@@ -424,3 +424,18 @@ def test_only_the_first_number_of_a_new_counter_is_looked_up():
 
     assert invoice_queries(D(2026, 1, 1)) == ["SELECT", "INSERT"]
     assert invoice_queries(D(2026, 1, 2)) == ["INSERT"]
+
+
+def test_a_document_without_a_series_stores_the_default_one_it_was_numbered_in():
+    """The series field comes before the number in the model: Django writes it first, so
+    the default is chosen before the INSERT is compiled, with the one read it needs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    standard = NumberFormat.objects.create(code="quote", prefix="Q-")
+    with CaptureQueriesContext(connection) as queries:
+        quote = Quote.objects.create()
+    reads = [q for q in queries if "docnumbers_numberformat" in q["sql"]]
+    assert len(reads) == 1
+    assert Quote.objects.get(pk=quote.pk).series_id == standard.pk == quote.series_id
+    assert quote.number_display == "Q-0001"

@@ -221,3 +221,27 @@ class LateDraft(models.Model):
         late=True,
         issue_when=Q(status="posted"),
     )
+
+
+class LateQuote(models.Model):
+    """Late, with every input of the COMMIT trigger: a series field, a foreign-key scope, a
+    datetime read in TIME_ZONE and a fiscal year (#19)."""
+
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT)
+    series = models.ForeignKey(
+        "docnumbers.NumberFormat",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField()
+    number = AutoSequenceField(
+        format=Format(
+            "late-quote", prefix="LQ{FY}-", padding=3, reset="fiscal", fiscal_year_start_month=4
+        ),
+        date_field="issued_at",
+        series_field="series",
+        unique_with="customer",
+        late=True,
+    )
