@@ -9,11 +9,11 @@ import datetime as dt
 import os
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docnumbers import formatting, keys
+from docnumbers import formatting, keys, triggers
 from docnumbers.exceptions import TemplateError
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +145,58 @@ def test_scope_and_key_texts_are_the_same_in_sql(sequence, series, scope, period
     assert scope_text == keys.scope_text(tuple(scope))
     expected = keys.SequenceKey(sequence, series, tuple(scope), period).text
     assert sql("docnumbers_key_text", sequence, series, scope_text, period) == expected
+
+
+# -- the scope values a late field's trigger reads from its row (triggers.scope_sql) ---------
+
+#: (Django field, values Hypothesis draws) for each type a late field may be scoped by.
+SCOPE_KINDS = {
+    "integer": (lambda: models.BigIntegerField(null=True), st.integers(-(2**63), 2**63 - 1)),
+    "text": (lambda: models.TextField(null=True), TEXT),
+    "date": (lambda: models.DateField(null=True), DAY),
+    "boolean": (lambda: models.BooleanField(null=True), st.booleans()),
+    "uuid": (lambda: models.UUIDField(null=True), st.uuids()),
+}
+
+
+def scope_field(kind):
+    field = SCOPE_KINDS[kind][0]()
+    field.set_attributes_from_name(f"scope_{kind}")
+    return field
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 200)), deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {kind: st.one_of(st.none(), values) for kind, (_, values) in SCOPE_KINDS.items()}
+    )
+)
+def test_the_trigger_reads_each_scope_value_as_python_writes_it(values):
+    fields = [scope_field(kind) for kind in SCOPE_KINDS]
+    row = [values[kind] for kind in SCOPE_KINDS]
+    expected = keys.scope_text(keys.scope_from_values(fields, row))
+    if not POSTGRESQL:
+        # No trigger reads it here; the expressions are still rendered, one per field.
+        assert [triggers.scope_sql(f) for f in fields][2] == "to_char(\"scope_date\", 'YYYY-MM-DD')"
+        return
+    columns = ", ".join(f'"{f.column}" {f.db_type(connection)}' for f in fields)
+    names = ", ".join(f"'{f.name}'" for f in fields)
+    expressions = ", ".join(triggers.scope_sql(f) for f in fields)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS scope_values ({columns})")
+        cursor.execute("DELETE FROM scope_values")
+        marks = ", ".join(["%s"] * len(fields))
+        cursor.execute(f"INSERT INTO scope_values VALUES ({marks})", row)
+        cursor.execute(
+            f"SELECT docnumbers_scope_text(ARRAY[{names}]::text[], ARRAY[{expressions}]::text[])"
+            " FROM scope_values"
+        )
+        assert cursor.fetchone()[0] == expected
+
+
+def test_a_scope_the_trigger_cannot_write_as_python_is_refused_by_name():
+    for field in (models.FloatField(), models.DateTimeField(), models.JSONField()):
+        field.set_attributes_from_name("scope")
+        field.model = type("M", (), {"_meta": type("Meta", (), {"label": "app.M"})})
+        with pytest.raises(triggers.Unsupported, match="app.M.scope is a"):
+            triggers.scope_sql(field)
