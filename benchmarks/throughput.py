@@ -30,14 +30,14 @@ VARIANTS = [
     "docnumbers late",
     "docnumbers late formatted",
     "hand-written trigger",
-    "hand-written trigger, plain",
+    "hand-written plain trigger",
 ]
 #: The hand-written variants' CounterRow names.
 COUNTER_ROWS = {
     "insert-time counter": "invoice",  # workloads.COUNTER_NAME
     "counter in the INSERT": "in-insert",
     "hand-written trigger": "hand-trigger",
-    "hand-written trigger, plain": "hand-plain",
+    "hand-written plain trigger": "hand-plain",
 }
 COLUMNS = [
     ("database", "database"),

@@ -160,7 +160,7 @@ VARIANTS = {
         LateFormattedLine,
     ),
     "hand-written trigger": (hand_trigger, HandTriggerInvoice, HandTriggerLine),
-    "hand-written trigger, plain": (
+    "hand-written plain trigger": (
         hand_plain_trigger,
         HandPlainTriggerInvoice,
         HandPlainTriggerLine,
@@ -173,7 +173,7 @@ def available(variant: str, vendor: str) -> str | None:
     """None if ``variant`` can run on ``vendor``, else why not."""
     if variant == "docnumbers late" and not LATE_AVAILABLE:
         return "not available (this docnumbers has no AutoSequenceField(late=True))"
-    hand = ("hand-written trigger", "hand-written trigger, plain", "counter in the INSERT")
+    hand = ("hand-written trigger", "hand-written plain trigger", "counter in the INSERT")
     if variant in hand and vendor != "postgresql":
         return "not available (PostgreSQL only)"
     if variant == "nextval" and vendor not in ("postgresql", "mysql"):
