@@ -6,6 +6,45 @@ import docnumbers.fields
 import docnumbers.triggers
 from django.db import migrations, models
 
+# What column defaults below call, so created first: a database sequence (PostgreSQL and
+# MariaDB; SQLite and MySQL have none) for nextval, and on PostgreSQL the function with
+# which the INSERT itself takes a gapless number from a CounterRow (its lock lasts until
+# COMMIT). 0002_references adds the hand-written triggers and the counter rows.
+IN_INSERT_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION bench_take_in_insert(counter_name text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    issued bigint;
+BEGIN
+    UPDATE benchapp_counterrow SET value = value + 1 WHERE name = counter_name
+        RETURNING value INTO issued;
+    RETURN issued;
+END;
+$$;
+"""
+
+
+def has_sequences(connection):
+    return connection.vendor == "postgresql" or getattr(connection, "mysql_is_mariadb", False)
+
+
+def create_references(apps, schema_editor):
+    connection = schema_editor.connection
+    # A cursor, not schema_editor.execute: MariaDB refuses DDL through it in a transaction.
+    with connection.cursor() as cursor:
+        if has_sequences(connection):
+            sequence = benchmarks.benchapp.models.NEXTVAL_SEQUENCE
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")
+        if connection.vendor == "postgresql":
+            cursor.execute(IN_INSERT_FUNCTION_SQL)
+
+
+def drop_references(apps, schema_editor):
+    connection = schema_editor.connection
+    if has_sequences(connection):
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SEQUENCE IF EXISTS {benchmarks.benchapp.models.NEXTVAL_SEQUENCE}")
+
 
 class Migration(migrations.Migration):
 
@@ -16,6 +55,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(create_references, drop_references),
         migrations.CreateModel(
             name='CountedRow',
             fields=[

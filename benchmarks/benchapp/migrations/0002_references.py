@@ -1,10 +1,6 @@
-import benchmarks.benchapp.models
 from django.db import migrations
 
 # The hand-written references the throughput benchmark compares docnumbers with.
-#
-# A database sequence (PostgreSQL and MariaDB; SQLite and MySQL have none): nextval, the
-# ceiling, gaps allowed.
 #
 # PostgreSQL: a hand-written deferred COMMIT trigger with static SQL that writes the
 # number and its text (INV-YYYY-NNNNNN, a unique column) from CounterRow "hand-trigger",
@@ -49,47 +45,20 @@ CREATE CONSTRAINT TRIGGER bench_hand_plain_number AFTER INSERT ON benchapp_handp
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bench_hand_plain_number();
 """
 
-# and a gapless number taken by the INSERT itself: a function the column default calls,
-# which moves a CounterRow (its lock lasts until COMMIT).
+# and the counter row of the gapless number taken by the INSERT itself.
+# (0001_initial creates its function and the sequence: column defaults call them.)
 IN_INSERT_SQL = """
 INSERT INTO benchapp_counterrow (name, value) VALUES ('in-insert', 0) ON CONFLICT DO NOTHING;
-CREATE OR REPLACE FUNCTION bench_take_in_insert(counter_name text) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    issued bigint;
-BEGIN
-    UPDATE benchapp_counterrow SET value = value + 1 WHERE name = counter_name
-        RETURNING value INTO issued;
-    RETURN issued;
-END;
-$$;
 """
 
 
-def has_sequences(connection):
-    return connection.vendor == "postgresql" or getattr(connection, "mysql_is_mariadb", False)
-
-
 def install(apps, schema_editor):
-    connection = schema_editor.connection
-    if has_sequences(connection):
-        schema_editor.execute(
-            f"CREATE SEQUENCE IF NOT EXISTS {benchmarks.benchapp.models.NEXTVAL_SEQUENCE}",
-            params=None,
-        )
-    if connection.vendor == "postgresql":
+    if schema_editor.connection.vendor == "postgresql":
         for sql in (HAND_TRIGGER_SQL, HAND_PLAIN_TRIGGER_SQL, IN_INSERT_SQL):
             schema_editor.execute(sql, params=None)
-
-
-def uninstall(apps, schema_editor):
-    if has_sequences(schema_editor.connection):
-        schema_editor.execute(
-            f"DROP SEQUENCE IF EXISTS {benchmarks.benchapp.models.NEXTVAL_SEQUENCE}", params=None
-        )
 
 
 class Migration(migrations.Migration):
     dependencies = [("benchapp", "0001_initial")]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = [migrations.RunPython(install, migrations.RunPython.noop)]
