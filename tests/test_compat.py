@@ -1,11 +1,16 @@
-"""The Django internals ``docnumbers._compat`` wraps: each works on every supported Django."""
+"""The Django internals ``docnumbers._compat`` wraps, and what Django's public API does
+for the code that no longer needs internals: each works on every supported Django."""
 
+import copy
+import gc
 import pickle
 
 import pytest
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from docnumbers import state
 from docnumbers.bulk import NumberingQuerySet
 from docnumbers.models import NumberFormat
 from tests.testapp.models import Customer, Invoice, InvoiceProxy, SimpleChild, SimpleModel
@@ -45,3 +50,41 @@ def test_the_series_list_shows_sortable2s_handle_in_an_untitled_column(admin_cli
     html = page.content.decode()
     assert 'class="drag handle"' in html and "column-grip" in html
     assert "column-_reorder_" not in html
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_follows_its_transaction_through_on_commit_alone():
+    """No reference cycle keeps a mark's callback alive: garbage collection is off."""
+    gc.disable()
+    try:
+        assert state.Mark("default").status() == state.COMMITTED  # autocommit
+        with transaction.atomic():
+            kept = state.Mark("default")
+            with transaction.atomic():
+                released = state.Mark("default")
+            try:
+                with transaction.atomic():
+                    dropped = state.Mark("default")
+                    raise Boom
+            except Boom:
+                pass
+            assert kept.status() == released.status() == state.LIVE
+            assert dropped.status() == state.ROLLED_BACK
+            assert copy.copy(kept) is kept and copy.deepcopy(kept) is kept
+            unpickled = pickle.loads(pickle.dumps(kept))
+            assert unpickled.status() == state.ROLLED_BACK  # never LIVE: nothing can commit it
+        assert kept.status() == released.status() == state.COMMITTED
+        assert pickle.loads(pickle.dumps(kept)).status() == state.COMMITTED
+        try:
+            with transaction.atomic():
+                lost = state.Mark("default")
+                raise Boom
+        except Boom:
+            pass
+        assert lost.status() == state.ROLLED_BACK
+    finally:
+        gc.enable()
