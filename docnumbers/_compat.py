@@ -1,6 +1,11 @@
 """The Django internals docnumbers cannot do without, each wrapped here once, with why.
 
-Each has a test that runs on every supported Django version (tests/test_compat.py).
+Four, no more (issue 20): ``Model._do_update`` (``guard_updates``),
+``Manager._queryset_class`` (``number_bulk_creates``), ``Options.original_attrs``
+(``add_model_constraints``) and ``makemigrations``' ``write_migration_files``
+(``MigrationWriteHook``). Everything else docnumbers does goes through public
+Django APIs. Each has a test that runs on every supported Django version
+(tests/test_compat.py).
 """
 
 from __future__ import annotations
@@ -76,3 +81,46 @@ def _numbering_class(queryset_class, mixin):
         made.__qualname__ = name
         setattr(module, name, made)
     return made
+
+
+def add_model_constraints(model, constraints) -> None:
+    """Add ``constraints`` to ``model``'s, for the model and for its migrations.
+
+    Why no public way: a field cannot declare constraints of its model, and
+    ``Meta.constraints`` is read once, when the class is created. Appending to
+    ``_meta.constraints`` (a public attribute) reaches the checks, ``full_clean()``
+    and the schema editor, but not migrations: ``ModelState.from_model`` copies
+    ``_meta.constraints`` only when ``constraints`` is among the options the
+    model's ``Meta`` declared, which it reads from ``_meta.original_attrs``. So
+    both are set, to the same list (also when nothing is added: an option listed
+    with no constraint is what a migration state has anyway).
+    """
+    meta = model._meta
+    meta.constraints = [*meta.constraints, *constraints]
+    meta.original_attrs["constraints"] = meta.constraints
+
+
+class MigrationWriteHook:
+    """For ``makemigrations``' Command: ``before_writing(changes)`` may rewrite the
+    detected migrations before they are written, ``after_writing()`` runs once the
+    files are written.
+
+    Why no public way: ``makemigrations`` offers no hook between detecting the
+    changes and writing them; ``Command.write_migration_files`` is the one method
+    every path that writes detected changes goes through (``--update`` too), the
+    same on Django 4.2 and 5.x, but undocumented. Only ``changes`` is read: the
+    other arguments (``update_previous_migration_paths``, for ``--update``) pass
+    through.
+    """
+
+    def write_migration_files(self, changes, *args, **kwargs):
+        self.before_writing(changes)
+        result = super().write_migration_files(changes, *args, **kwargs)
+        self.after_writing()
+        return result
+
+    def before_writing(self, changes) -> None:
+        """The detected migrations (app label -> [Migration]), before they are written."""
+
+    def after_writing(self) -> None:
+        """The migration files are written (or shown, with ``--dry-run``)."""

@@ -323,8 +323,8 @@ def _add_constraints(field, cls):
         wanted.append([*field.unique_with, field.display_name])
     elif field.unique_with:
         wanted.append([*field.unique_with, field.name])
-    constraints = list(cls._meta.constraints)
-    names = {c.name for c in constraints}
+    names = {c.name for c in cls._meta.constraints}
+    constraints = []
     for position, fields in enumerate(wanted):
         name = _short_name(f"{cls._meta.db_table}_{'_'.join(fields)}_uniq")
         if name in names:
@@ -334,9 +334,8 @@ def _add_constraints(field, cls):
         else:
             constraint = models.UniqueConstraint(fields=fields, name=name)
         constraints.append(constraint)
-    cls._meta.constraints = constraints
-    # Migrations read constraints only when the model's Meta declared some.
-    cls._meta.original_attrs["constraints"] = constraints
+    # Also for migrations, which read constraints only when the model's Meta declared some.
+    _compat.add_model_constraints(cls, constraints)
 
 
 def _before_save(sender, instance, using, raw, update_fields=None, **kwargs):

@@ -18,9 +18,11 @@ no numbering. Receivers of ``pre_save`` and ``post_save``, connected by
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import defaultdict
 
-from django.db import connections
+from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 
 from . import allocation, keys, registry
@@ -44,16 +46,49 @@ def counter_loaded(sender, instance, raw=False, using=None, **kwargs):
         instance.value = allocation.loaded_value(instance.pk, instance.key, instance.value, using)
 
 
+class _Load:
+    """One load's rows waiting for their counter, and its ``on_commit`` callback.
+
+    Only the connection holds it strongly (``_loads`` keeps a weak reference), and
+    it refers to no object that refers back to it: when the load's transaction
+    rolls back Django drops it, and it is gone at once; when it commits, Django
+    runs it (``done``) and lets go of it.
+    """
+
+    __slots__ = ("waiting", "done", "__weakref__")
+
+    def __init__(self):
+        #: counter id -> [(field, sequence, instance, scope)]
+        self.waiting = defaultdict(list)
+        self.done = False
+
+    def __call__(self):
+        self.done = True
+
+
+#: Per thread (a connection is per thread): alias -> weak reference to the current _Load.
+_loads = threading.local()
+
+
 def _waiting(using) -> dict:
     """Rows of the load in progress on ``using`` whose counter was not there yet:
-    counter id -> [(field, sequence, instance, scope)]. Forgotten when another load begins."""
-    connection = connections[using]
-    load = connection.atomic_blocks[0] if connection.atomic_blocks else None
-    held = getattr(connection, "_docnumbers_waiting", None)
-    if held is None or held[0] is not load:
-        held = (load, defaultdict(list))
-        connection._docnumbers_waiting = held
-    return held[1]
+    counter id -> [(field, sequence, instance, scope)].
+
+    A load is what one transaction writes (``loaddata`` runs in ``atomic``): a new
+    one begins when the previous load's transaction committed (its callback ran)
+    or rolled back (its callback is gone), and the rows the previous one kept
+    waiting are forgotten.
+    """
+    held = getattr(_loads, "by_alias", None)
+    if held is None:
+        held = _loads.by_alias = {}
+    reference = held.get(using)
+    load = reference() if reference is not None else None
+    if load is None or load.done:
+        load = _Load()
+        held[using] = weakref.ref(load)
+        transaction.on_commit(load, using=using)
+    return load.waiting
 
 
 def _row_loaded(fields):

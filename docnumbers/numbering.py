@@ -313,7 +313,10 @@ def _never_stored(instance) -> None:
     """
     instance._state.adding = True
     meta = instance._meta
-    for model in [type(instance), *meta.get_parent_list()]:
+    # The concrete model classes: its own and each multi-table parent's (a table each).
+    for model in type(instance).__mro__:
+        if not hasattr(model, "_meta") or model._meta.abstract or model._meta.proxy:
+            continue
         pk = model._meta.pk
         if isinstance(pk, AutoFieldMixin) and not pk.remote_field:
             setattr(instance, pk.attname, None)

@@ -16,27 +16,65 @@ open) from "given back" (rolled back, a savepoint included).
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
-from django.db import connections, transaction
+from django.db import transaction
 
 _ATTRIBUTE = "_docnumbers_state"
 
 LIVE, COMMITTED, ROLLED_BACK = "live", "committed", "rolled back"
 
 
-class Mark:
-    """Stands for the transaction (or savepoint) a number was taken in."""
+class _Commit:
+    """The on_commit callback of a Mark: sets the flag it shares with the Mark.
 
-    __slots__ = ("using", "committed", "__weakref__")
+    Only the connection holds it strongly. It refers to nothing but the flag (a
+    list, never the Mark nor anything that refers back to it): in no reference
+    cycle, it is freed the moment Django lets go of it, not at some later garbage
+    collection.
+    """
+
+    __slots__ = ("flag", "__weakref__")
+
+    def __init__(self, flag: list):
+        self.flag = flag
+
+    def __call__(self):
+        self.flag[0] = True
+
+
+class Mark:
+    """Stands for the transaction (or savepoint) a number was taken in.
+
+    It hands Django one callback (``transaction.on_commit``), a ``_Commit`` only
+    the connection holds, and keeps a weak reference to it plus the flag it sets:
+
+    - flag set: COMMITTED (in autocommit mode the callback runs at once);
+    - flag unset, callback still alive: LIVE. Django keeps the callbacks of the
+      open transaction and of its savepoints, released ones included, until the
+      outermost COMMIT runs them;
+    - flag unset, callback gone: ROLLED_BACK. Django drops the callbacks of
+      whatever rolls back (a savepoint, the transaction) or of a connection that
+      closes, and nothing else held this one.
+
+    Copies of an instance share its Mark (``copy`` and ``deepcopy`` return it). A
+    pickled Mark keeps its flag only: unpickled, it holds no callback, so one that
+    had not committed says ROLLED_BACK, never LIVE (no transaction of this
+    process can commit it).
+    """
+
+    __slots__ = ("using", "_flag", "_callback", "__weakref__")
 
     def __init__(self, using: str):
         self.using = using
-        self.committed = False
-        # Runs at once in autocommit mode; dropped with a rolled-back savepoint.
-        transaction.on_commit(self._commit, using=using)
+        self._flag = [False]
+        callback = _Commit(self._flag)
+        self._callback = weakref.ref(callback)
+        transaction.on_commit(callback, using=using)
 
-    def _commit(self):
-        self.committed = True
+    @property
+    def committed(self) -> bool:
+        return self._flag[0]
 
     # A Mark stands for one transaction: copies of an instance share it.
     def __copy__(self):
@@ -45,16 +83,20 @@ class Mark:
     def __deepcopy__(self, memo):
         return self
 
+    def __getstate__(self):
+        return {"using": self.using, "committed": self.committed}
+
+    def __setstate__(self, state):
+        self.using = state["using"]
+        self._flag = [state["committed"]]
+        self._callback = None
+
     def status(self) -> str:
         """COMMITTED, LIVE (its transaction is still open) or ROLLED_BACK."""
         if self.committed:
             return COMMITTED
-        # Django keeps the callbacks of the open transaction and its savepoints
-        # here, and drops those of whatever rolls back.
-        pending = connections[self.using].run_on_commit
-        for entry in reversed(pending):
-            if entry[1] == self._commit:
-                return LIVE
+        if self._callback is not None and self._callback() is not None:
+            return LIVE
         return ROLLED_BACK
 
 

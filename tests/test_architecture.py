@@ -209,27 +209,33 @@ PRIVATE = {
     "write_migration_files",
     "_expire_cache",
 }
-#: Still to wrap or replace (issue 20, deliverable 2): each must leave this list.
-PRIVATE_NOT_YET_WRAPPED = {
-    ("admin", "_post_clean"),
-    ("fields", "original_attrs"),
-    ("loading", "atomic_blocks"),
-    ("management", "write_migration_files"),
-    ("numbering", "get_parent_list"),
-    ("state", "run_on_commit"),
-}
+#: The private Django APIs ``_compat`` wraps: at most four (issue 20).
+WRAPPED = {"_do_update", "_queryset_class", "original_attrs", "write_migration_files"}
+
+
+def _private_names(path) -> set[str]:
+    """The names of ``PRIVATE`` that ``path`` uses (attributes, definitions, imports)."""
+    used = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "name", None)
+        if name in PRIVATE:
+            used.add(name)
+    return used
 
 
 def test_private_django_apis_only_in_compat():
-    used = set()
-    for path in sources():
-        if module_of(path) == "_compat":
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "name", None)
-            if name in PRIVATE:
-                used.add((module_of(path), name))
-    assert used == PRIVATE_NOT_YET_WRAPPED
+    used = {
+        (module_of(path), name)
+        for path in sources()
+        if module_of(path) != "_compat"
+        for name in _private_names(path)
+    }
+    assert used == set()
+
+
+def test_compat_wraps_at_most_four_private_apis():
+    assert _private_names(PACKAGE / "_compat.py") == WRAPPED
+    assert len(WRAPPED) <= 4
 
 
 def test_no_assignment_to_attributes_of_django_or_third_party_classes():

@@ -1,14 +1,30 @@
-"""The Django internals ``docnumbers._compat`` wraps: each works on every supported Django."""
+"""The Django internals ``docnumbers._compat`` wraps, and what Django's public API does
+for the code that no longer needs internals: each works on every supported Django."""
 
+import copy
+import gc
+import io
 import pickle
 
 import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.migrations.state import ModelState
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from docnumbers import state
 from docnumbers.bulk import NumberingQuerySet
+from docnumbers.management.commands.makemigrations import Command as MakeMigrations
 from docnumbers.models import NumberFormat
-from tests.testapp.models import Customer, Invoice, InvoiceProxy, SimpleChild, SimpleModel
+from tests.testapp.models import (
+    Customer,
+    Invoice,
+    InvoiceProxy,
+    PerNameModel,
+    SimpleChild,
+    SimpleModel,
+)
 
 
 def test_bulk_create_is_not_replaced_for_the_process():
@@ -45,3 +61,69 @@ def test_the_series_list_shows_sortable2s_handle_in_an_untitled_column(admin_cli
     html = page.content.decode()
     assert 'class="drag handle"' in html and "column-grip" in html
     assert "column-_reorder_" not in html
+
+
+def test_the_fields_constraints_reach_the_model_and_its_migration_state():
+    # Neither model's Meta declares constraints: migrations see them all the same.
+    expected = {
+        Invoice: {
+            "testapp_invoice_invoice_number_counter_invoice_number_uniq",
+            "testapp_invoice_invoice_number_display_uniq",
+        },
+        PerNameModel: {"testapp_pernamemodel_name_number_uniq"},
+    }
+    for model, names in expected.items():
+        assert {c.name for c in model._meta.constraints} == names, model
+        state = ModelState.from_model(model)
+        assert {c.name for c in state.options["constraints"]} == names, model
+
+
+@pytest.mark.django_db
+def test_makemigrations_writes_through_the_hook(monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        MakeMigrations, "before_writing", lambda self, changes: seen.append(sorted(changes))
+    )
+    monkeypatch.setattr(MakeMigrations, "after_writing", lambda self: seen.append("written"))
+    out = io.StringIO()
+    call_command("makemigrations", "testapp", "--empty", "--dry-run", stdout=out)
+    assert seen == [["testapp"], "written"]
+    assert "testapp" in out.getvalue()
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mark_follows_its_transaction_through_on_commit_alone():
+    """No reference cycle keeps a mark's callback alive: garbage collection is off."""
+    gc.disable()
+    try:
+        assert state.Mark("default").status() == state.COMMITTED  # autocommit
+        with transaction.atomic():
+            kept = state.Mark("default")
+            with transaction.atomic():
+                released = state.Mark("default")
+            try:
+                with transaction.atomic():
+                    dropped = state.Mark("default")
+                    raise Boom
+            except Boom:
+                pass
+            assert kept.status() == released.status() == state.LIVE
+            assert dropped.status() == state.ROLLED_BACK
+            assert copy.copy(kept) is kept and copy.deepcopy(kept) is kept
+            unpickled = pickle.loads(pickle.dumps(kept))
+            assert unpickled.status() == state.ROLLED_BACK  # never LIVE: nothing can commit it
+        assert kept.status() == released.status() == state.COMMITTED
+        assert pickle.loads(pickle.dumps(kept)).status() == state.COMMITTED
+        try:
+            with transaction.atomic():
+                lost = state.Mark("default")
+                raise Boom
+        except Boom:
+            pass
+        assert lost.status() == state.ROLLED_BACK
+    finally:
+        gc.enable()

@@ -47,11 +47,13 @@ class OneMessagePerFieldMixin:
     """The first message of each field only: the model's checks and the form's may say the
     same thing twice (a fiscal month of 13, a reversed range)."""
 
-    def _post_clean(self):
-        super()._post_clean()
-        for name, errors in list(self._errors.items()):
+    def full_clean(self):
+        super().full_clean()
+        # The model's checks ran last (ModelForm's own step of full_clean): every message
+        # is in. ``errors`` is the dict full_clean just filled, so this cleans nothing again.
+        for name, errors in list(self.errors.items()):
             if len(errors) > 1:
-                self._errors[name] = errors.__class__(errors[:1], error_class=errors.error_class)
+                self.errors[name] = errors.__class__(errors[:1], error_class=errors.error_class)
 
 
 def validate_month(value):

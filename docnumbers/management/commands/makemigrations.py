@@ -21,11 +21,12 @@ from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
 from docnumbers import triggers
+from docnumbers._compat import MigrationWriteHook
 from docnumbers.checks import checks_but_triggers
 from docnumbers.operations import rewrite_migration
 
 
-class Command(makemigrations.Command):
+class Command(MigrationWriteHook, makemigrations.Command):
     def check(self, *args, tags=None, **kwargs):
         # Every check but docnumbers.E011, which this command writes the migrations for.
         return super().check(*args, tags=tags or checks_but_triggers(), **kwargs)
@@ -41,8 +42,7 @@ class Command(makemigrations.Command):
             return
         self.write_missing_triggers(set(app_labels), options)
 
-    def write_migration_files(self, changes, *args, **kwargs):
-        # Django 4.2 passes (changes); 5.x also update_previous_migration_paths.
+    def before_writing(self, changes):
         leaf = _docnumbers_leaf() if changes else None
         stale = getattr(self, "docnumbers_stale", {})
         if getattr(self, "empty", False):
@@ -58,9 +58,9 @@ class Command(makemigrations.Command):
                 if leaf is not None and leaf not in last.dependencies:
                     last.dependencies.append(leaf)
                 stale[label] = []  # carried by this migration
-        result = super().write_migration_files(changes, *args, **kwargs)
+
+    def after_writing(self):
         triggers.forget()  # the files just written are what the migrations install now
-        return result
 
     def write_missing_triggers(self, app_labels, options):
         """The triggers no model change carried: a migration per app, or --check fails."""
