@@ -124,3 +124,21 @@ class MigrationWriteHook:
 
     def after_writing(self) -> None:
         """The migration files are written (or shown, with ``--dry-run``)."""
+
+
+class ReturnedByInsert:
+    """For ``AutoSequenceField``: ``returned_by_insert`` tells Django to read the column back
+    from the INSERT (``RETURNING``), where the database can.
+
+    Why no public way: a plain field's save on PostgreSQL takes its number inside its own
+    INSERT (``allocation.in_insert``: one statement instead of two), and Django reads a
+    column back from an INSERT only for the fields whose ``db_returning`` is true
+    (``Options.db_returning_fields``), a property Django documents as its own. Django 5.0's
+    ``db_default`` returns a column too, but only a constant default, and not on 4.2.
+    """
+
+    returned_by_insert = False
+
+    @property
+    def db_returning(self) -> bool:
+        return self.returned_by_insert

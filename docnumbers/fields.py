@@ -143,7 +143,7 @@ def _short_name(text: str, limit: int = 60) -> str:
     return f"{text[: limit - 9]}_{digest}"
 
 
-class AutoSequenceField(models.BigIntegerField):
+class AutoSequenceField(_compat.ReturnedByInsert, models.BigIntegerField):
     """An integer column numbered from a locked counter row: unique, never reused, gapless.
 
     ``start_at`` is the first value; ``unique_with`` names the fields whose values
@@ -197,15 +197,11 @@ class AutoSequenceField(models.BigIntegerField):
         super().__init__(*args, **kwargs)
 
     @property
-    def db_returning(self) -> bool:
-        """Whether Django returns the column from an INSERT (``RETURNING``), where it can.
-
-        A plain field's save on PostgreSQL takes its number inside its INSERT
-        (``allocation.in_insert``); a formatted field never does, so its batches
-        return nothing more. A private attribute of Django's
-        (``Options.db_returning_fields``), relied on here alone; the tests of every
-        supported version cover it.
-        """
+    def returned_by_insert(self) -> bool:
+        """Whether Django reads the column back from an INSERT (``_compat.ReturnedByInsert``):
+        a plain field's save on PostgreSQL takes its number inside its INSERT
+        (``allocation.in_insert``); a formatted field never does, so its batches return
+        nothing more."""
         return self.format_code is None
 
     @property
