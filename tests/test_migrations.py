@@ -319,6 +319,41 @@ def test_late_triggers_follow_the_model_through_its_migrations_both_ways(tmp_pat
     ]
 
 
+def test_a_deleted_late_fields_trigger_goes_first_and_comes_back_last(tmp_path):
+    """The late field deleted from its model, then unapplied (#19)."""
+    harness = Harness(tmp_path)
+    try:
+        full = ok(harness.run("full", "create_db", "makemigrations", "migrate", "late_state"))
+        deleted = ok(
+            harness.run(
+                "unnumbered",
+                "makemigrations",
+                "operations",
+                "migrate",
+                "late_triggers",
+                "check_clean",
+            )
+        )
+        back = ok(harness.run("full", "migrate_back", "late_state"))
+    finally:
+        harness.destroy()
+    second, dependencies = migration(deleted, "0002_")
+    assert second[0] == "RemoveLateNumbering latebill"
+    assert "RemoveField latebill.number" in second
+    assert "InstallLateNumbering latebill" not in second
+    assert docnumbers_leaf() in dependencies
+    assert deleted["check_clean"] is True
+    assert [full["late_state"]["late"], back["late_state"]["late"]] == [
+        "L-2026-0001",
+        "L-2026-0002",
+    ]
+    states = [full["late_state"], deleted["late_triggers"], back["late_state"]]
+    if full["vendor"] != "postgresql":
+        assert [held(state) for state in states] == [{"triggers": None, "functions": None}] * 3
+        return
+    assert [held(state) for state in states] == [LATE_TRIGGER, NO_TRIGGER, LATE_TRIGGER]
+
+
 def test_squashmigrations_keeps_the_late_triggers_in_order(tmp_path):
     """The squashed migration installs, removes and installs again as its migrations did;
     a fresh database migrated with it alone gets the trigger of the model (#19)."""
