@@ -103,6 +103,12 @@ class NumberCounterField(models.ForeignKey):
         kwargs.setdefault("db_index", False)
         super().__init__(to, on_delete, **kwargs)
 
+    def get_internal_type(self):
+        # A ForeignKey to Django's backends: on MySQL/MariaDB, removing the unique
+        # (counter, number) constraint whose index the foreign key uses then first gives
+        # the foreign key an index of its own, as for any ForeignKey (#19).
+        return "ForeignKey"
+
 
 class NumberConstraint(models.UniqueConstraint):
     """The unique constraint a sequence field adds, which also validates its lifecycle.

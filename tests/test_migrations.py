@@ -222,6 +222,193 @@ def test_a_late_models_table_and_column_move_with_its_trigger_both_ways(tmp_path
     assert back["late_state"]["functions"] == [old[1]]
 
 
+#: What PostgreSQL holds for a late LateBill.number, and without one.
+LATE_TRIGGER = {
+    "triggers": [["shapes_latebill", "docnumbers_late_shapes_latebill_number"]],
+    "functions": ["docnumbers_late_shapes_latebill_number"],
+}
+NO_TRIGGER = {"triggers": [], "functions": []}
+
+
+def held(state: dict) -> dict:
+    """The late triggers and functions in a ``late_state`` or ``late_triggers`` result."""
+    return {key: state[key] for key in ("triggers", "functions")}
+
+
+def test_late_triggers_follow_the_model_through_its_migrations_both_ways(tmp_path):
+    """unique_with and the date field changed, late dropped, late again, the model deleted,
+    then each unapplied: exactly the triggers the model needs at every step (#19)."""
+    harness = Harness(tmp_path)
+    forward = ("makemigrations", "operations", "migrate")
+    try:
+        full = ok(harness.run("full", "create_db", *forward, "late_state", "check_clean"))
+        rescoped = ok(harness.run("rescoped", *forward, "late_state", "check_clean"))
+        unlate = ok(harness.run("unlate", *forward, "late_state", "check_clean"))
+        relate = ok(harness.run("rescoped", *forward, "late_state", "check_clean"))
+        gone = ok(harness.run("gone", *forward, "late_triggers", "check_clean"))
+        # Unapplied one at a time, each run with the models of the migration it goes back
+        # to; then to the first. A bill in branch "a" only: the unique number_display the
+        # first migration restores must hold for the rows these steps add.
+        back_relate = ok(harness.run("rescoped", "migrate_back_one", "late_state_a"))
+        back_unlate = ok(harness.run("unlate", "migrate_back_one", "late_state_a"))
+        back = ok(harness.run("full", "migrate_back", "late_state"))
+    finally:
+        harness.destroy()
+    # The trigger operations each migration got: an install after the model's changes, a
+    # removal first (unapplied last, it finds the table and columns its trigger names).
+    assert migration(full, "0001_")[0][-1] == "InstallLateNumbering latebill"
+    assert migration(gone, "0002_")[0] == [
+        "RemoveConstraint latebill.shapes_latebill_number_display_uniq",
+        "AddField latebill.branch",
+        "AddField latebill.due_on",
+        "AlterField latebill.number",
+        "AddConstraint latebill",
+        "InstallLateNumbering latebill",
+    ]
+    assert migration(gone, "0003_")[0] == [
+        "RemoveLateNumbering latebill",
+        "AlterField latebill.number",
+    ]
+    assert migration(gone, "0004_")[0] == [
+        "AlterField latebill.number",
+        "InstallLateNumbering latebill",
+    ]
+    assert migration(gone, "0005_")[0] == ["RemoveLateNumbering latebill", "DeleteModel LateBill"]
+    for prefix in ("0002_", "0003_", "0004_", "0005_"):
+        assert docnumbers_leaf() in migration(gone, prefix)[1], prefix
+    steps = [full, rescoped, unlate, relate, gone]
+    assert [step["check_clean"] for step in steps] == [True] * 5
+    # Per branch and dated by due_on once rescoped; the counters continue whether the
+    # trigger or the save numbers, and after each step back.
+    assert [(s["late_state"]["late"], s["late_state"]["late_b"]) for s in steps[:4]] == [
+        ("L-2026-0001", None),
+        ("L-2027-0001", "L-2027-0001"),
+        ("L-2027-0002", "L-2027-0002"),
+        ("L-2027-0003", "L-2027-0003"),
+    ]
+    assert [
+        back_relate["late_state_a"]["late"],
+        back_unlate["late_state_a"]["late"],
+        back["late_state"]["late"],
+    ] == ["L-2027-0004", "L-2027-0005", "L-2026-0002"]
+    states = [
+        full["late_state"],
+        rescoped["late_state"],
+        unlate["late_state"],
+        relate["late_state"],
+        gone["late_triggers"],
+        back_relate["late_state_a"],
+        back_unlate["late_state_a"],
+        back["late_state"],
+    ]
+    if full["vendor"] != "postgresql":
+        # Numbered at save time: no trigger to look at.
+        assert [held(state) for state in states] == [{"triggers": None, "functions": None}] * 8
+        return
+    # One trigger and its function while the field is late, named after table and column;
+    # none once it is not late or gone, and again exactly one when that is unapplied.
+    assert [held(state) for state in states] == [
+        LATE_TRIGGER,
+        LATE_TRIGGER,
+        NO_TRIGGER,
+        LATE_TRIGGER,
+        NO_TRIGGER,
+        LATE_TRIGGER,
+        NO_TRIGGER,
+        LATE_TRIGGER,
+    ]
+
+
+def test_a_deleted_late_fields_trigger_goes_first_and_comes_back_last(tmp_path):
+    """The late field deleted from its model, then unapplied (#19)."""
+    harness = Harness(tmp_path)
+    try:
+        full = ok(harness.run("full", "create_db", "makemigrations", "migrate", "late_state"))
+        deleted = ok(
+            harness.run(
+                "unnumbered",
+                "makemigrations",
+                "operations",
+                "migrate",
+                "late_triggers",
+                "check_clean",
+            )
+        )
+        back = ok(harness.run("full", "migrate_back", "late_state"))
+    finally:
+        harness.destroy()
+    second, dependencies = migration(deleted, "0002_")
+    assert second[0] == "RemoveLateNumbering latebill"
+    assert "RemoveField latebill.number" in second
+    assert "InstallLateNumbering latebill" not in second
+    assert docnumbers_leaf() in dependencies
+    assert deleted["check_clean"] is True
+    assert [full["late_state"]["late"], back["late_state"]["late"]] == [
+        "L-2026-0001",
+        "L-2026-0002",
+    ]
+    states = [full["late_state"], deleted["late_triggers"], back["late_state"]]
+    if full["vendor"] != "postgresql":
+        assert [held(state) for state in states] == [{"triggers": None, "functions": None}] * 3
+        return
+    assert [held(state) for state in states] == [LATE_TRIGGER, NO_TRIGGER, LATE_TRIGGER]
+
+
+def test_squashmigrations_keeps_the_late_triggers_in_order(tmp_path):
+    """The squashed migration installs, removes and installs again as its migrations did;
+    a fresh database migrated with it alone gets the trigger of the model (#19)."""
+    harness = Harness(tmp_path)
+    try:
+        ok(harness.run("full", "create_db", "makemigrations"))
+        ok(harness.run("rescoped", "makemigrations"))
+        ok(harness.run("unlate", "makemigrations"))
+        squashed = ok(harness.run("rescoped", "makemigrations", "operations", "squash"))
+        fresh = ok(
+            harness.run(
+                "rescoped",
+                "keep_only_squashed",
+                "create_db",
+                "operations",
+                "late_state",
+                "check_clean",
+            )
+        )
+    finally:
+        harness.destroy()
+    names = sorted(name for name in squashed["operations"] if ":" not in name)
+    assert squashed["squash"]["replaces"] == names
+    operations = squashed["squash"]["operations"]
+    assert [op for op in operations if "LateNumbering" in op] == [
+        "InstallLateNumbering latebill",
+        "InstallLateNumbering latebill",
+        "RemoveLateNumbering latebill",
+        "InstallLateNumbering latebill",
+    ]
+    # Nothing moves across a trigger operation. Django 5 makes one of the number's two
+    # AlterFields that meet (no longer late, then late again); Django 4.2 keeps both.
+    originals = [op for name in names for op in squashed["operations"][name]]
+    assert originals[-4:] == [
+        "RemoveLateNumbering latebill",
+        "AlterField latebill.number",
+        "AlterField latebill.number",
+        "InstallLateNumbering latebill",
+    ]
+    assert operations in (originals, originals[:-2] + originals[-1:])
+    # Only the squashed migration is left, and the fresh database has what it installs
+    # last: the rescoped trigger (per branch, the year of due_on).
+    assert fresh["keep_only_squashed"] == names
+    (name,) = [name for name in fresh["operations"] if ":" not in name]
+    assert name == squashed["squash"]["name"]
+    assert docnumbers_leaf() in fresh["operations"][name + ":dependencies"]
+    state = fresh["late_state"]
+    assert (state["late"], state["late_b"]) == ("L-2027-0001", "L-2027-0001")
+    assert fresh["check_clean"] is True
+    if fresh["vendor"] == "postgresql":
+        assert held(state) == LATE_TRIGGER
+    else:
+        assert held(state) == {"triggers": None, "functions": None}
+
+
 # -- Adding numbers to tables that already have rows (the adoption path) -------------------
 
 

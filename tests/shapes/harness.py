@@ -12,6 +12,7 @@ of the models is a run of its own, on the same database.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import io
 import json
 import os
@@ -232,6 +233,19 @@ def late_trigger():
     return result
 
 
+def migrate_back_one():
+    """Unapply the latest applied migration of the shapes app."""
+    loader = MigrationLoader(connection)
+    applied = [key for key in loader.applied_migrations if key in loader.graph.nodes]
+    latest = max(key for key in applied if key[0] == "shapes")
+    (previous,) = [
+        node.key for node in loader.graph.node_map[latest].parents if node.key[0] == "shapes"
+    ]
+    out = io.StringIO()
+    call_command("migrate", "shapes", previous[1], interactive=False, stdout=out, verbosity=1)
+    return out.getvalue()
+
+
 def migrate_back():
     """Unapply every migration of the shapes app after its first."""
     out = io.StringIO()
@@ -239,25 +253,82 @@ def migrate_back():
     return out.getvalue()
 
 
-def late_state():
-    """A late bill saved in a transaction, and the late triggers PostgreSQL holds for LateBill."""
+def late_state(branches="ab"):
+    """Late bills saved in a transaction, and the late triggers PostgreSQL holds.
+
+    A bill issued on 2026-04-01; when the model has them, due on 2027-01-15 and one
+    in each of ``branches`` ("a": ``late``, "b": ``late_b``, else None)."""
     LateBill = model("LateBill")
+    names = {field.name for field in LateBill._meta.get_fields()}
+    values = {"issued_on": day("2026-04-01")}
+    if "due_on" in names:
+        values["due_on"] = day("2027-01-15")
+    scopes = {"a": {}}
+    if "branch" in names:
+        Branch = model("Branch")
+        scopes = {name: {"branch": Branch.objects.get_or_create(name=name)[0]} for name in branches}
     with transaction.atomic():
-        bill = LateBill.objects.create(issued_on=day("2026-04-01"))
-    result = {"late": LateBill.objects.get(pk=bill.pk).number_display, "triggers": None}
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                " WHERE NOT t.tgisinternal AND c.relname LIKE 'shapes%%' ORDER BY 1, 2"
-            )
-            result["triggers"] = [list(row) for row in cursor.fetchall()]
-            cursor.execute(
-                "SELECT proname FROM pg_proc WHERE proname LIKE 'docnumbers_late_shapes%%'"
-                " ORDER BY 1"
-            )
-            result["functions"] = [name for (name,) in cursor.fetchall()]
-    return result
+        bills = {name: LateBill.objects.create(**values, **scope) for name, scope in scopes.items()}
+    numbers = {
+        name: LateBill.objects.get(pk=bill.pk).number_display for name, bill in bills.items()
+    }
+    return {"late": numbers["a"], "late_b": numbers.get("b"), **late_triggers()}
+
+
+def late_state_a():
+    """``late_state`` with a bill in branch "a" only: bills of two branches may share a
+    text, which the unique number_display of the model before its scope refuses."""
+    return late_state(branches="a")
+
+
+def late_triggers():
+    """The late triggers (table, trigger) and their functions PostgreSQL holds for the
+    shapes app, whatever its models are now; None for both on other databases."""
+    if connection.vendor != "postgresql":
+        return {"triggers": None, "functions": None}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE NOT t.tgisinternal"
+            " AND (c.relname LIKE 'shapes%%' OR t.tgname LIKE 'docnumbers_late_%%')"
+            " ORDER BY 1, 2"
+        )
+        found = [list(row) for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT proname FROM pg_proc WHERE proname LIKE 'docnumbers_late_%%' ORDER BY 1"
+        )
+        return {"triggers": found, "functions": [name for (name,) in cursor.fetchall()]}
+
+
+def squash():
+    """squashmigrations of every shapes migration, as a developer runs it: the squashed
+    migration's name, what it replaces and its operations."""
+    (leaf,) = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("shapes")
+    out = io.StringIO()
+    call_command("squashmigrations", "shapes", leaf[1], interactive=False, stdout=out)
+    importlib.invalidate_caches()  # the new file, in a directory already listed
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    (squashed,) = [
+        m for (app, _), m in loader.disk_migrations.items() if app == "shapes" and m.replaces
+    ]
+    return {
+        "name": squashed.name,
+        "replaces": [name for _, name in squashed.replaces],
+        "operations": [_describe(op) for op in squashed.operations],
+    }
+
+
+def keep_only_squashed():
+    """Delete the migrations a squashed one replaces: only the squashed one is left."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    package = Path(os.environ["SHAPES_DIR"], os.environ["SHAPES_MIGRATIONS"])
+    deleted = []
+    for (app, _), migration in loader.disk_migrations.items():
+        if app == "shapes" and migration.replaces:
+            for _, name in migration.replaces:
+                (package / f"{name}.py").unlink()
+                deleted.append(name)
+    return sorted(deleted)
 
 
 def insert_before():
@@ -345,7 +416,12 @@ ACTIONS = {
         insert_before,
         check_after,
         migrate_back,
+        migrate_back_one,
         late_state,
+        late_state_a,
+        late_triggers,
+        squash,
+        keep_only_squashed,
         check_clean,
         destroy,
     )

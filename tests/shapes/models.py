@@ -9,6 +9,11 @@
   ``unique_with``, another ``start_at`` (on a late field too).
 - ``renamed``: ``full`` with the late model's table and number column renamed
   (``db_table``, ``db_column``), as a project moves them later (#18).
+- ``rescoped``: ``full`` with the late model numbered per branch (a new nullable
+  ForeignKey in ``unique_with``) and dated by a new ``due_on`` (#19).
+- ``unlate``: ``rescoped`` with the late field no longer late (#19).
+- ``gone``: ``full`` without the late model (#19).
+- ``unnumbered``: ``full`` with the late model's number field deleted (#19).
 - ``before``: the documents of an existing project, without numbers.
 - ``after``: the same documents once docnumbers numbers them (the adoption path).
 """
@@ -26,9 +31,11 @@ class Branch(models.Model):
     name = models.CharField(max_length=20)
 
 
-if STAGE in ("full", "changed", "renamed"):
+if STAGE in ("full", "changed", "renamed", "rescoped", "unlate", "gone", "unnumbered"):
     CHANGED = STAGE == "changed"
     RENAMED = STAGE == "renamed"
+    #: The late model's scope and date move to new columns (late or not).
+    RESCOPED = STAGE in ("rescoped", "unlate")
 
     class Plain(models.Model):
         number = AutoSequenceField()
@@ -81,21 +88,28 @@ if STAGE in ("full", "changed", "renamed"):
     class Contract(Document):
         party = models.CharField(max_length=20)
 
-    class LateBill(models.Model):
-        issued_on = models.DateField()
-        number = AutoSequenceField(
-            format=Format("shape-late", prefix="L-{YYYY}-", padding=4, reset="yearly"),
-            date_field="issued_on",
-            late=True,
-            # A changed declaration: a new trigger, through the app's next migration.
-            start_at=10 if CHANGED else 1,
-            db_column="bill_number" if RENAMED else None,
-        )
+    if STAGE != "gone":
 
-        if RENAMED:
+        class LateBill(models.Model):
+            issued_on = models.DateField()
+            if RESCOPED:
+                branch = models.ForeignKey(Branch, null=True, on_delete=models.CASCADE)
+                due_on = models.DateField(null=True)
+            if STAGE != "unnumbered":
+                number = AutoSequenceField(
+                    format=Format("shape-late", prefix="L-{YYYY}-", padding=4, reset="yearly"),
+                    date_field="due_on" if RESCOPED else "issued_on",
+                    unique_with="branch" if RESCOPED else (),
+                    late=STAGE != "unlate",
+                    # A changed declaration: a new trigger, through the app's next migration.
+                    start_at=10 if CHANGED else 1,
+                    db_column="bill_number" if RENAMED else None,
+                )
 
-            class Meta:
-                db_table = "shapes_late_bills"
+            if RENAMED:
+
+                class Meta:
+                    db_table = "shapes_late_bills"
 
 else:
     ADOPTED = STAGE == "after"
