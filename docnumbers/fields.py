@@ -348,7 +348,6 @@ def _before_save(sender, instance, using, raw, update_fields=None, **kwargs):
         return
     for field in sequence_fields(sender):
         numbering.settle(field, instance, using, update_fields)
-        numbering.default_series_first(field, instance, using)
         frozen.refuse_frozen_changes(field, instance, using, update_fields)
 
 

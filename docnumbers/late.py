@@ -66,8 +66,6 @@ def load(instance) -> None:
         written = [field.attname]
         if field.format_code is not None:
             written += [field.display_name, f"{field.counter_name}_id"]
-        if field.series_field:
-            written.append(model._meta.get_field(field.series_field).attname)
         columns[field.name] = written
     manager = model._base_manager.using(instance._state.db)
     names = sorted({name for written in columns.values() for name in written})

@@ -64,7 +64,7 @@ def choose_series(field, instance, using, cache: dict):
         series_id = getattr(instance, foreign_key.attname)
         if series_id is not None:
             if series_id not in cache:
-                # The row the instance holds already (``default_series_first``), else read.
+                # The row the instance holds already (it was given one), else read.
                 held = foreign_key.get_cached_value(instance, None)
                 if held is None or held.pk != series_id:
                     held = _number_formats(using).get(pk=series_id)
@@ -81,31 +81,9 @@ def choose_series(field, instance, using, cache: dict):
         cache[None] = _number_formats(using).default_series(
             field.format_code, field.format_defaults
         )
-    chosen = cache[None]
-    if field.series_field:
-        setattr(instance, field.series_field, chosen)
-    return chosen
-
-
-def default_series_first(field, instance, using) -> None:
-    """Before a save: a document to be numbered now without a series gets the default.
-
-    Django computes the INSERT's values field by field, so a series field declared
-    before the number would be written empty if the series were chosen only when the
-    number is (``Field.pre_save``). The row is kept on the instance: no second read.
-    """
-    if not field.series_field or field.format_code is None:
-        return
-    if instance.__dict__.get(field.attname) is not None:
-        return
-    attname = field.model._meta.get_field(field.series_field).attname
-    if instance.__dict__.get(attname) is not None or attname not in instance.__dict__:
-        return
-    if field.late and late.applies(using):
-        return  # the COMMIT trigger chooses it and writes it into the row
-    if not drafts.holds(field, instance, using):
-        return  # a draft: its series is chosen when it is posted
-    choose_series(field, instance, using, {})
+    # A document without a series keeps none: empty means "the default series" (the
+    # admin's filter says so), on every path; its counter names the series that issued it.
+    return cache[None]
 
 
 @dataclasses.dataclass

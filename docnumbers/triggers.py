@@ -6,10 +6,10 @@ own table, DEFERRABLE INITIALLY DEFERRED, runs inside COMMIT and works from the
 row as it is then: it reads the date, the ``unique_with`` values and the series,
 picks the series (the row's own, or the code's first active one, created from the
 declared defaults when the code has none), computes the period and the counter
-key with the SQL renderer of docnumbers' initial migration, upserts the counter
+key with the SQL renderer of docnumbers' initial migrations, upserts the counter
 row (created at ``start_at`` or moved by one, under its row lock until the COMMIT
-ends) and writes the number, the rendered text, the counter (and a default
-series) into the row. The SQL is static, so PostgreSQL caches its plans.
+ends) and writes the number, the rendered text and the counter into the row. The
+SQL is static, so PostgreSQL caches its plans.
 
 The trigger's SQL is frozen in the project's own migrations by the operation
 ``InstallLateNumbering`` (as django-pgtrigger does): docnumbers' ``makemigrations``

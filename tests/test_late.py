@@ -425,23 +425,24 @@ def test_commit_renders_what_a_save_renders_from_every_input():
     assert by_python == at_commit_texts == expected
     assert quote_texts(None, instants[:1], atomic=True) == ["LQ2025-001"]  # a NULL scope
     quote = LateQuote.objects.filter(customer__name="B").order_by("pk").first()
-    default = quote.number_counter.number_format
-    assert (quote.series_id, default.code) == (default.pk, "late-quote")
+    assert (quote.series_id, quote.number_counter.number_format.code) == (None, "late-quote")
 
 
-def test_the_default_series_is_written_into_the_row_and_loaded(vendor):
+def test_a_document_without_a_series_keeps_none_and_its_counter_names_the_default():
     from docnumbers.models import NumberFormat
     from tests.testapp.models import LateQuote
 
     at = dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC)
     with transaction.atomic():
         quote = LateQuote.objects.create(issued_at=at)
-        if at_commit():
-            assert quote.__dict__["series_id"] is None
-    series = NumberFormat.objects.get(code="late-quote")
-    assert quote.number_display == "LQ2026-001"
-    assert quote.__dict__["series_id"] == series.pk
-    assert LateQuote.objects.get(pk=quote.pk).series_id == series.pk
+    other = NumberFormat.objects.create(code="late-quote", prefix="EX-", position=5)
+    with transaction.atomic():
+        export = LateQuote.objects.create(issued_at=at, series=other)
+    default = NumberFormat.objects.get(code="late-quote", position=0)
+    assert (quote.number_display, export.number_display) == ("LQ2026-001", "EX-0001")
+    assert quote.series_id is None and LateQuote.objects.get(pk=quote.pk).series_id is None
+    assert quote.number_counter.number_format == default
+    assert export.number_counter.number_format == other
 
 
 def test_a_series_of_another_code_is_refused_by_name():

@@ -178,11 +178,12 @@ END IF;
 dn_period := docnumbers_period_key(dn_day, dn_reset, dn_first_month);"""
 _SCOPE = "    dn_scope := docnumbers_scope_text(ARRAY[{names}]::text[], dn_values);\n"
 
-#: A formatted field's number, text, counter (and series); a plain field writes the number.
+#: A formatted field's number, text and counter; a plain field writes the number. A row
+#: without a series keeps none (empty means the default series, as at save time).
 _WRITE_FORMATTED = """UPDATE {table} SET {number} = dn_issued,
         {display} = docnumbers_render(dn_prefix, dn_suffix, dn_padding, dn_day, dn_issued,
                                       dn_first_month),
-        {counter} = dn_counter{series_write}
+        {counter} = dn_counter
         WHERE {pk} = NEW.{pk};"""
 _WRITE_PLAIN = "UPDATE {table} SET {number} = dn_issued WHERE {pk} = NEW.{pk};"
 
@@ -232,14 +233,8 @@ def late_trigger_sql(
         write = _WRITE_PLAIN.format(**names)
     else:
         series = _series_sql(formatted, names, label_text, table)
-        series_write = ""
-        if formatted.series is not None:
-            series_write = f", {quote(formatted.series)} = dn_series"
         write = _WRITE_FORMATTED.format(
-            **names,
-            display=quote(formatted.display),
-            counter=quote(formatted.counter),
-            series_write=series_write,
+            **names, display=quote(formatted.display), counter=quote(formatted.counter)
         )
     scope_sql = ""
     if scope:
