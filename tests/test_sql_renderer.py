@@ -88,6 +88,33 @@ def test_a_template_renders_the_same_in_sql(template, day, first_month):
     assert sql_or_error("docnumbers_render_template", template, day, first_month) == expected
 
 
+#: Templates NumberFormat refuses too: stray braces, unknown or unclosed tokens.
+ROUGH = st.lists(
+    st.one_of(PART, st.sampled_from(["{", "}", "{Q}", "{yyyy}", "{YYYY", "YY}", "{}"])),
+    max_size=6,
+).map("".join)
+
+
+def sql_or_refused(function, *args):
+    """The SQL function's result, or TemplateError for whatever it raised."""
+    try:
+        with transaction.atomic():
+            return sql(function, *args)
+    except Exception:  # noqa: BLE001 - the database's error, compared with Python's refusal
+        return TemplateError
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(template=ROUGH, day=DAY, first_month=MONTH)
+def test_a_template_python_refuses_is_refused_in_sql_and_any_other_renders_the_same(
+    template, day, first_month
+):
+    if not POSTGRESQL:
+        return
+    expected = python_or_error(formatting._render_template, template, day, first_month)
+    assert sql_or_refused("docnumbers_render_template", template, day, first_month) == expected
+
+
 @settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
 @given(number=NUMBER, padding=st.integers(0, 18))
 def test_a_number_renders_the_same_in_sql(number, padding):
