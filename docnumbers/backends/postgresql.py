@@ -168,21 +168,24 @@ _OWN_SERIES = """IF dn_series IS NOT NULL THEN
 ELSE
 {default}
 END IF;"""
-#: Then the document's day, refused outside ``DOCNUMBERS_DATE_RANGE``, and its period.
+#: Then the document's day, refused outside ``DOCNUMBERS_DATE_RANGE``, its period, and the
+#: rendered prefix and suffix (``docnumbers_render`` in two halves, around the lock).
 _PERIOD = """IF extract(year FROM dn_day) NOT BETWEEN {first_year} AND {last_year} THEN
     RAISE EXCEPTION 'docnumbers: % is outside the years documents are numbered for (% to %)',
             dn_day, {first_year}, {last_year}
         USING HINT = 'Correct the date of the row ' || NEW.{pk} || ' of ' || {table_text} || '.',
               ERRCODE = 'datetime_field_overflow';
 END IF;
-dn_period := docnumbers_period_key(dn_day, dn_reset, dn_first_month);"""
+dn_period := docnumbers_period_key(dn_day, dn_reset, dn_first_month);
+-- The text around the number, rendered before the counter's lock is taken.
+dn_prefix := docnumbers_render_template(dn_prefix, dn_day, dn_first_month);
+dn_suffix := docnumbers_render_template(dn_suffix, dn_day, dn_first_month);"""
 _SCOPE = "    dn_scope := docnumbers_scope_text(ARRAY[{names}]::text[], dn_values);\n"
 
 #: A formatted field's number, text and counter; a plain field writes the number. A row
 #: without a series keeps none (empty means the default series, as at save time).
 _WRITE_FORMATTED = """UPDATE {table} SET {number} = dn_issued,
-        {display} = docnumbers_render(dn_prefix, dn_suffix, dn_padding, dn_day, dn_issued,
-                                      dn_first_month),
+        {display} = dn_prefix || docnumbers_render_number(dn_issued, dn_padding) || dn_suffix,
         {counter} = dn_counter
         WHERE {pk} = NEW.{pk};"""
 _WRITE_PLAIN = "UPDATE {table} SET {number} = dn_issued WHERE {pk} = NEW.{pk};"
