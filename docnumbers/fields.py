@@ -347,7 +347,7 @@ def _before_save(sender, instance, using, raw, update_fields=None, **kwargs):
     if raw:
         return
     for field in sequence_fields(sender):
-        numbering.settle(field, instance, using, update_fields)
+        numbering.settle(field, instance, using)
         frozen.refuse_frozen_changes(field, instance, using, update_fields)
 
 

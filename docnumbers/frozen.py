@@ -30,16 +30,9 @@ def dependencies(field) -> list:
     return [meta.get_field(name) for name in names]
 
 
-def issued_columns(field) -> list[str]:
-    """The attnames that hold an issued number: the number, its text and its counter."""
-    if field.format_code is None:
-        return [field.attname]
-    return [field.attname, field.display_name, f"{field.counter_name}_id"]
-
-
 def watched(field) -> list[str]:
     """Every attname a save must not change once the number is issued."""
-    return [*issued_columns(field), *(f.attname for f in dependencies(field))]
+    return [*state.issued_columns(field), *(f.attname for f in dependencies(field))]
 
 
 def refuse_frozen_changes(field, instance, using, update_fields=None) -> None:
@@ -126,7 +119,7 @@ def _check_not_stale(field, instance, row) -> None:
     snapshot is brought up to date; if it still holds what it was loaded with,
     it is stale.
     """
-    columns = issued_columns(field)
+    columns = state.issued_columns(field)
     snapshot = tracking.loaded(instance)
     values = instance.__dict__
     if all(row[c] == snapshot.get(c, row[c]) for c in columns):
@@ -140,7 +133,7 @@ def _check_not_stale(field, instance, row) -> None:
 
 def _problem(field, changed, attname, instance, row, label, using):
     old, new = row[attname], instance.__dict__.get(attname)
-    if attname in issued_columns(field):
+    if attname in state.issued_columns(field):
         if new == old:
             return None
         return (
@@ -249,7 +242,7 @@ def expected(instance, table_model, fields) -> dict:
     for field in fields:
         if field.model._meta.concrete_model is not concrete:
             continue
-        names = issued_columns(field)
+        names = state.issued_columns(field)
         if field.format_code is None:
             # A plain scoped number may be renumbered to the same integer in another scope.
             names += [f.attname for f in dependencies(field)]

@@ -61,21 +61,15 @@ def load(instance) -> None:
         return
     model = type(instance)
     fields = [model._meta.get_field(name) for name in sorted(waiting)]
-    columns = {}  # field name -> the attnames COMMIT wrote for it
-    for field in fields:
-        written = [field.attname]
-        if field.format_code is not None:
-            written += [field.display_name, f"{field.counter_name}_id"]
-        columns[field.name] = written
     manager = model._base_manager.using(instance._state.db)
-    names = sorted({name for written in columns.values() for name in written})
+    names = sorted({name for field in fields for name in state.issued_columns(field)})
     row = manager.filter(pk=instance.pk).values(*names).first()
     if row is None:
         return
     for field in fields:
         if row[field.attname] is None:
             continue  # not committed yet
-        written = columns[field.name]
+        written = state.issued_columns(field)
         for name in written:
             instance.__dict__[name] = row[name]
         text = row.get(field.display_name) if field.format_code is not None else None

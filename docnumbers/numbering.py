@@ -224,7 +224,7 @@ def database_of(instance) -> str:
     )
 
 
-def settle(field, instance, using, update_fields=None) -> None:
+def settle(field, instance, using) -> None:
     """Before a save: forget the number ``instance`` holds but no longer owns.
 
     A number taken in a transaction or savepoint that rolled back was given back;
@@ -274,10 +274,7 @@ def settle(field, instance, using, update_fields=None) -> None:
 
 def _draft_again(field, instance) -> None:
     """The stored row holds no number again: what the next save compares with (#21)."""
-    columns = [field.attname]
-    if field.format_code is not None:
-        columns += [field.display_name, f"{field.counter_name}_id"]
-    tracking.update(instance, dict.fromkeys(columns))
+    tracking.update(instance, dict.fromkeys(state.issued_columns(field)))
     # What it depends on may have been changed by the save that rolled back, too.
     meta = field.model._meta
     tracking.forget(instance, [meta.get_field(name).attname for name in field.unique_with])

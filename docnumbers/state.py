@@ -154,6 +154,13 @@ class State:
         return record.number if record is not None else None
 
 
+def issued_columns(field) -> list[str]:
+    """The attnames that hold an issued number: the number, its text and its counter."""
+    if field.format_code is None:
+        return [field.attname]
+    return [field.attname, field.display_name, f"{field.counter_name}_id"]
+
+
 def of(instance) -> State:
     """The State of ``instance``, created on first use."""
     state = peek(instance)
