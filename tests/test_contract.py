@@ -382,6 +382,20 @@ def test_bulk_create_numbers_a_batch_in_order(shape):
         assert [text_of(shape, d) for d in batch] == [shape.text(n) for n in (2, 3, 4, 5)]
 
 
+def test_a_related_managers_create_and_bulk_create_number_as_the_models_do():
+    """``customer.customerdocument_set``: Django builds that manager from the model's own."""
+    shape = next(s for s in SHAPES if s.name == "formatted-scoped")
+    for mode in each(MODES):
+        acme = customer("ACME Ltd")
+        with in_mode(mode):
+            acme.customerdocument_set.create(issued_on=D(2026, 3, 14))
+            batch = acme.customerdocument_set.bulk_create(
+                [shape.new(customer=acme) for _ in range(2)]
+            )
+        assert all_stored(shape) == expected(shape, 1, 2, 3), path(shape, mode)
+        assert [text_of(shape, d) for d in batch] == [shape.text(n) for n in (2, 3)]
+
+
 # -- a rollback gives the number back; saving again takes a true one ---------------------------
 
 
