@@ -3,6 +3,9 @@ import io
 import pytest
 from django.core.management import call_command
 
+# The project's one Chromium launcher (tests/browser), for the demo's browser tests.
+from tests.browser.conftest import chromium  # noqa: F401
+
 
 @pytest.fixture
 def demo_data(db):

@@ -2,13 +2,12 @@
 fits without horizontal scrolling, and no number or date wraps (English, French, German and
 Spanish: German's long words are the widest)."""
 
-import os
 import re
 
 import pytest
 from django.core.management import call_command
 
-from tests.browser.conftest import CHROMIUM, SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -34,28 +33,6 @@ NUMBER_CELLS = (
     ".docnumber, td.date, td.num, #result_list .docnumbers-number,"
     " #result_list td[class*='_date'], #result_list td.field-number_display"
 )
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    import shutil
-
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e .[browser]")
-    old = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-    if old is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = old
 
 
 def wrapped_cells(page) -> list[str]:
