@@ -2,8 +2,8 @@
 
 Four, no more (issue 20): ``Model._do_update`` (``guard_updates``),
 ``Manager._queryset_class`` (``number_bulk_creates``), ``Options.original_attrs``
-(``add_model_constraints``) and ``makemigrations``' ``write_migration_files``
-(``MigrationWriteHook``). Everything else docnumbers does goes through public
+(``add_model_constraints``) and ``Field.db_returning`` (``ReturnedByInsert``).
+Everything else docnumbers does goes through public
 Django APIs. Each has a test that runs on every supported Django version
 (tests/test_compat.py).
 """
@@ -98,32 +98,6 @@ def add_model_constraints(model, constraints) -> None:
     meta = model._meta
     meta.constraints = [*meta.constraints, *constraints]
     meta.original_attrs["constraints"] = meta.constraints
-
-
-class MigrationWriteHook:
-    """For ``makemigrations``' Command: ``before_writing(changes)`` may rewrite the
-    detected migrations before they are written, ``after_writing()`` runs once the
-    files are written.
-
-    Why no public way: ``makemigrations`` offers no hook between detecting the
-    changes and writing them; ``Command.write_migration_files`` is the one method
-    every path that writes detected changes goes through (``--update`` too), the
-    same on Django 4.2 and 5.x, but undocumented. Only ``changes`` is read: the
-    other arguments (``update_previous_migration_paths``, for ``--update``) pass
-    through.
-    """
-
-    def write_migration_files(self, changes, *args, **kwargs):
-        self.before_writing(changes)
-        result = super().write_migration_files(changes, *args, **kwargs)
-        self.after_writing()
-        return result
-
-    def before_writing(self, changes) -> None:
-        """The detected migrations (app label -> [Migration]), before they are written."""
-
-    def after_writing(self) -> None:
-        """The migration files are written (or shown, with ``--dry-run``)."""
 
 
 class ReturnedByInsert:

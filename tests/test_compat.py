@@ -3,11 +3,9 @@ for the code that no longer needs internals: each works on every supported Djang
 
 import copy
 import gc
-import io
 import pickle
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.db.migrations.state import ModelState
 from django.db.models import QuerySet
@@ -15,7 +13,6 @@ from django.urls import reverse
 
 from docnumbers import state
 from docnumbers.bulk import NumberingQuerySet
-from docnumbers.management.commands.makemigrations import Command as MakeMigrations
 from docnumbers.models import NumberFormat
 from tests.testapp.models import (
     Customer,
@@ -76,19 +73,6 @@ def test_the_fields_constraints_reach_the_model_and_its_migration_state():
         assert {c.name for c in model._meta.constraints} == names, model
         state = ModelState.from_model(model)
         assert {c.name for c in state.options["constraints"]} == names, model
-
-
-@pytest.mark.django_db
-def test_makemigrations_writes_through_the_hook(monkeypatch):
-    seen = []
-    monkeypatch.setattr(
-        MakeMigrations, "before_writing", lambda self, changes: seen.append(sorted(changes))
-    )
-    monkeypatch.setattr(MakeMigrations, "after_writing", lambda self: seen.append("written"))
-    out = io.StringIO()
-    call_command("makemigrations", "testapp", "--empty", "--dry-run", stdout=out)
-    assert seen == [["testapp"], "written"]
-    assert "testapp" in out.getvalue()
 
 
 class Boom(Exception):
