@@ -22,7 +22,7 @@ from django.db.models.expressions import Expression
 from . import backends, registry
 from .exceptions import CounterLocked, CounterMoveRefused, CounterOverflow
 from .formatting import is_int
-from .keys import SequenceKey, shorten
+from .keys import SequenceKey, key_text, parse_scope, scope_text, shorten
 
 #: Counter values are 64-bit signed integers on every backend.
 MIN_VALUE = -(2**63)
@@ -336,6 +336,36 @@ def delete_counter(key: str, *, using: str | None = None) -> bool:
             exc.protected_objects,
         ) from None
     return bool(deleted)
+
+
+def rename_sequence(old: str, new: str, scope_names=None, *, using: str | None = None) -> int:
+    """Give the counters of the sequence ``old`` the name ``new`` (a model or field renamed),
+    and their scopes the field names ``scope_names`` maps to (a ``unique_with`` field
+    renamed); their keys follow, their values do not move. Returns how many moved.
+
+    Without it a renamed model or field would count again from its start and issue numbers
+    that its rows hold already (``operations.RenameCounters``).
+    """
+    Counter = _counter_model()
+    using = _using(using)
+    names = dict(scope_names or {})
+    moved = list(Counter.objects.using(using).filter(sequence=old).order_by("pk"))
+    for counter in moved:
+        scope = parse_scope(counter.scope)
+        counter.scope = scope_text(tuple((names.get(k, k), v) for k, v in scope.items()))
+        counter.sequence = new
+        counter.key = key_text(new, counter.number_format_id, counter.scope, counter.period)
+    taken = Counter.objects.using(using).filter(key__in=[c.key for c in moved])
+    taken = taken.exclude(pk__in=[c.pk for c in moved]).values_list("key", flat=True)
+    if taken:
+        raise IntegrityError(
+            f"The counters of {old!r} cannot take the name {new!r}: counters of that name "
+            f"exist already ({', '.join(sorted(taken)[:3])}). Numbers were issued under the "
+            "new name before this migration ran; compare both with `manage.py docnumbers "
+            "audit` and keep one."
+        )
+    Counter.objects.using(using).bulk_update(moved, ["sequence", "scope", "key"])
+    return len(moved)
 
 
 def move_counter(

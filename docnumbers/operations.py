@@ -1,14 +1,17 @@
-"""The migration operation that numbers existing rows, and the steps that use it.
+"""docnumbers' migration operations on data, and the rewrites that add them.
 
 ``NumberExistingRows(model_name, name, order_by=("pk",))`` numbers the rows of a
 model whose number is NULL (see ``adoption``). ``adoption_steps`` rewrites the
 ``AddField`` of an AutoSequenceField that ``makemigrations`` detected into the
-steps that work on a table with rows; docnumbers' ``makemigrations`` command
-applies it to every migration it writes.
+steps that work on a table with rows. ``RenameCounters(old, new, scope)`` keeps the
+counters of a renamed model or field counting; ``counters_follow_renames`` adds it.
+docnumbers' ``makemigrations`` command applies both rewrites to every migration it
+writes (``rewrite_migration``).
 """
 
 from __future__ import annotations
 
+from django.db import router
 from django.db.migrations.operations import (
     AddConstraint,
     AddField,
@@ -16,12 +19,13 @@ from django.db.migrations.operations import (
     AlterField,
     AlterModelTable,
     RemoveConstraint,
+    RenameField,
     RenameModel,
 )
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.fields import FieldOperation
 
-from . import adoption
+from . import adoption, allocation, registry
 
 try:  # Django 5.1+: the symbol makemigrations prints before the description.
     from django.db.migrations.operations.base import OperationCategory
@@ -84,6 +88,95 @@ class NumberExistingRows(Operation):
     @property
     def migration_name_fragment(self):
         return f"number_{self.model_name_lower}_{self.name.lower()}"
+
+
+class RenameCounters(Operation):
+    """The counters of the sequence ``old`` (``app_label.model.field``) take the name
+    ``new``, and their scopes the field names ``scope`` maps (old -> new): a renamed
+    model, numbered field or ``unique_with`` field keeps counting where it was instead
+    of starting again (and issuing numbers its rows hold). Backwards it moves them back.
+    """
+
+    reduces_to_sql = False
+    reversible = True
+    if OperationCategory is not None:
+        category = OperationCategory.PYTHON
+
+    def __init__(self, old, new, scope=None):
+        self.old = old
+        self.new = new
+        self.scope = dict(scope or {})
+
+    def deconstruct(self):
+        kwargs = {"old": self.old, "new": self.new}
+        if self.scope:
+            kwargs["scope"] = self.scope
+        return self.__class__.__name__, [], kwargs
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._move(schema_editor, self.old, self.new, self.scope)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        back = {new: old for old, new in self.scope.items()}
+        self._move(schema_editor, self.new, self.old, back)
+
+    @staticmethod
+    def _move(schema_editor, old, new, scope):
+        using = schema_editor.connection.alias
+        if router.allow_migrate(using, "docnumbers", model_name="counter"):
+            allocation.rename_sequence(old, new, scope, using=using)
+
+    def describe(self):
+        if self.old == self.new:
+            renamed = ", ".join(f"{old} to {new}" for old, new in self.scope.items())
+            return f"Rename {renamed} in the scopes of the counters of {self.old}"
+        return f"Move the counters of {self.old} to {self.new}"
+
+    @property
+    def migration_name_fragment(self):
+        return "rename_counters"
+
+
+def counters_follow_renames(app_label: str, operations: list) -> list:
+    """``operations`` with a ``RenameCounters`` after each ``RenameModel`` or
+    ``RenameField`` that renames a numbered field's sequence or one of its scope fields
+    (the project's fields as they are now say which fields are numbered)."""
+    present = {(op.old, op.new) for op in operations if isinstance(op, RenameCounters)}
+    result = []
+    for op in operations:
+        result.append(op)
+        for follow in _counter_moves(app_label, op):
+            if (follow.old, follow.new) not in present:
+                result.append(follow)
+    return result
+
+
+def _counter_moves(app_label: str, op) -> list:
+    if not isinstance(op, (RenameModel, RenameField)):
+        return []
+    model = op.new_name_lower if isinstance(op, RenameModel) else op.model_name_lower
+    numbered = [
+        field
+        for field in registry.fields()
+        if (field.model._meta.app_label, field.model._meta.model_name) == (app_label, model)
+    ]
+    if isinstance(op, RenameModel):
+        old = op.old_name_lower
+        return [
+            RenameCounters(f"{app_label}.{old}.{f.name}", f"{app_label}.{model}.{f.name}")
+            for f in numbered
+        ]
+    moves = []
+    for field in numbered:
+        label = f"{app_label}.{model}.{field.name}"
+        if field.name == op.new_name:
+            moves.append(RenameCounters(f"{app_label}.{model}.{op.old_name}", label))
+        elif op.new_name in field.unique_with:
+            moves.append(RenameCounters(label, label, scope={op.old_name: op.new_name}))
+    return moves
 
 
 def _nullable(field):
@@ -172,20 +265,20 @@ def old_constraints_last(operations: list) -> list:
 
 
 def rewrite_migration(migration, docnumbers_leaf=None) -> bool:
-    """Apply ``adoption_steps`` and ``old_constraints_last`` to ``migration`` in place;
-    return whether it changed.
+    """Apply ``old_constraints_last``, ``counters_follow_renames`` and ``adoption_steps``
+    to ``migration`` in place; return whether it changed.
 
-    Numbering rows uses docnumbers' tables as they are now, so the migration then
+    Numbering rows and moving counters use docnumbers' tables as they are now, so the migration then
     depends on ``docnumbers_leaf`` (docnumbers' latest migration) when given.
     """
     reordered = old_constraints_last(migration.operations)
     changed = reordered is not migration.operations
-    migration.operations = reordered
-    operations = adoption_steps(migration.operations)
-    # Every adoption adds a NumberExistingRows: the same length means nothing changed.
-    if len(operations) == len(migration.operations):
-        return changed
+    operations = adoption_steps(counters_follow_renames(migration.app_label, reordered))
     migration.operations = operations
+    # Both add operations (NumberExistingRows, RenameCounters): the same length means
+    # nothing was added.
+    if len(operations) == len(reordered):
+        return changed
     if docnumbers_leaf is not None and migration.app_label != "docnumbers":
         others = [d for d in migration.dependencies if d[0] != "docnumbers"]
         migration.dependencies = [*others, tuple(docnumbers_leaf)]

@@ -11,13 +11,20 @@ from django import forms
 from django.apps import apps as global_apps
 from django.core import serializers
 from django.core.management.base import CommandError
-from django.db import migrations, models
+from django.db import IntegrityError, connection, migrations, models
 from django.db.migrations.writer import MigrationWriter, OperationWriter
 
 from docnumbers import AutoSequenceField
 from docnumbers.adoption import number_existing_rows, refuse_unnumbered_rows
 from docnumbers.fields import NumberCounterField, NumberDisplayField
-from docnumbers.operations import NumberExistingRows, adoption_steps, rewrite_migration
+from docnumbers.keys import key_text
+from docnumbers.models import Counter
+from docnumbers.operations import (
+    NumberExistingRows,
+    RenameCounters,
+    adoption_steps,
+    rewrite_migration,
+)
 from tests.testapp.models import Invoice, LateInvoice, SimpleModel
 
 # -- The field asks makemigrations for no default, and nothing else changes ----------------
@@ -174,3 +181,48 @@ def test_migrate_refuses_a_not_null_number_added_to_a_table_with_rows():
     refuse_unnumbered_rows(using="default", plan=adding(nullable), apps=global_apps)
     backwards = adding(AutoSequenceField(), backwards=True)
     refuse_unnumbered_rows(using="default", plan=backwards, apps=global_apps)
+
+
+# -- Renames: the counters follow ---------------------------------------------------------
+
+
+def _rename(operation, forwards=True):
+    with connection.schema_editor() as editor:
+        move = operation.database_forwards if forwards else operation.database_backwards
+        move("testapp", editor, None, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rename_counters_moves_sequence_scope_and_key_and_back():
+    old = Counter.objects.create(
+        key=key_text("testapp.old.number", None, '{"branch":"7"}', "2026"),
+        value=41,
+        sequence="testapp.old.number",
+        scope='{"branch":"7"}',
+        period="2026",
+    )
+    other = Counter.objects.create(key="elsewhere", value=3, sequence="elsewhere")
+    operation = RenameCounters("testapp.old.number", "testapp.new.number", {"branch": "office"})
+    _rename(operation)
+    old.refresh_from_db()
+    assert (old.sequence, old.scope, old.value) == ("testapp.new.number", '{"office":"7"}', 41)
+    assert old.key == key_text("testapp.new.number", None, '{"office":"7"}', "2026")
+    assert Counter.objects.get(pk=other.pk).key == "elsewhere"
+    _rename(operation, forwards=False)
+    old.refresh_from_db()
+    assert (old.sequence, old.scope) == ("testapp.old.number", '{"branch":"7"}')
+    assert old.key == key_text("testapp.old.number", None, '{"branch":"7"}', "2026")
+    assert "Move the counters of testapp.old.number" in operation.describe()
+    assert operation.deconstruct()[2]["scope"] == {"branch": "office"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rename_counters_refuses_a_name_already_counting_and_changes_nothing():
+    Counter.objects.create(key="testapp.a.number", value=5, sequence="testapp.a.number")
+    Counter.objects.create(key="testapp.b.number", value=9, sequence="testapp.b.number")
+    with pytest.raises(IntegrityError, match="cannot take the name 'testapp.b.number'"):
+        _rename(RenameCounters("testapp.a.number", "testapp.b.number"))
+    assert sorted(Counter.objects.values_list("key", "value")) == [
+        ("testapp.a.number", 5),
+        ("testapp.b.number", 9),
+    ]

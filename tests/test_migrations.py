@@ -222,6 +222,68 @@ def test_a_late_models_table_and_column_move_with_its_trigger_both_ways(tmp_path
     assert back["late_state"]["functions"] == [old[1]]
 
 
+def test_renamed_models_and_fields_keep_counting_both_ways(tmp_path):
+    """The late model's class, a plain and a formatted numbered field and a scope field
+    renamed (makemigrations asks, the developer says yes), then unapplied: every counter
+    follows, so no number is issued twice and none starts again."""
+    harness = Harness(tmp_path)
+    try:
+        forward = ("create_db", "makemigrations", "migrate", "fill_full", "late_state")
+        full = ok(harness.run("full", *forward))
+        moved = ok(
+            harness.run(
+                "remodeled",
+                "makemigrations_renaming",
+                "operations",
+                "migrate",
+                "next_numbers",
+                "late_state",
+                "check_clean",
+            )
+        )
+        back = ok(harness.run("full", "migrate_back", "next_numbers", "late_state"))
+    finally:
+        harness.destroy()
+    assert "LateBill" in moved["makemigrations_renaming"]  # it asked, and was told yes
+    second, dependencies = migration(moved, "0002_")
+    # The old trigger goes first, the counters follow each rename at once, the new trigger
+    # comes last (the unique constraints, named after table and field, change between).
+    assert second[0] == "RemoveLateNumbering latebill"
+    for rename in (
+        "RenameModel LateBill",
+        "RenameField plain.number",
+        "RenameField scoped.branch",
+        "RenameField bill.number",
+    ):
+        assert second[second.index(rename) + 1] == "RenameCounters", (rename, second)
+    assert second[-1] == "InstallLateNumbering latenote"
+    assert docnumbers_leaf() in dependencies
+    assert moved["check_clean"] is True
+    assert full["fill_full"]["plain"] == [1, 2]
+    assert full["fill_full"]["scoped"] == [1, 1, 2]
+    assert full["fill_full"]["bills"][-1] == "B-2026-0002"
+    assert [moved["next_numbers"], back["next_numbers"]] == [
+        {"plain": 3, "scoped": 3, "bill": "B-2026-0003"},
+        {"plain": 4, "scoped": 4, "bill": "B-2026-0004"},
+    ]
+    # fill_full issued L-2026-0001.
+    assert [s["late_state"]["late"] for s in (full, moved, back)] == [
+        "L-2026-0002",
+        "L-2026-0003",
+        "L-2026-0004",
+    ]
+    if full["vendor"] != "postgresql":
+        assert moved["late_state"]["triggers"] is None
+        return
+    old = ["shapes_latebill", "docnumbers_late_shapes_latebill_number"]
+    new = ["shapes_latenote", "docnumbers_late_shapes_latenote_number"]
+    assert [held(s["late_state"]) for s in (full, moved, back)] == [
+        {"triggers": [old], "functions": [old[1]]},
+        {"triggers": [new], "functions": [new[1]]},
+        {"triggers": [old], "functions": [old[1]]},
+    ]
+
+
 #: What PostgreSQL holds for a late LateBill.number, and without one.
 LATE_TRIGGER = {
     "triggers": [["shapes_latebill", "docnumbers_late_shapes_latebill_number"]],

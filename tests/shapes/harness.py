@@ -64,6 +64,20 @@ def makemigrations():
     return _makemigrations(interactive=True)
 
 
+def makemigrations_renaming():
+    """Interactive, answering yes to its questions: "Was the model renamed?"."""
+    import builtins
+
+    asked = []
+
+    def answer(prompt=""):
+        asked.append(prompt)
+        return "y"
+
+    builtins.input = answer
+    return _makemigrations(interactive=True) + "".join(asked)
+
+
 def makemigrations_noinput():
     """With --noinput, dry run: it must not stop at a question either."""
     return _makemigrations("--dry-run", interactive=False)
@@ -258,7 +272,7 @@ def late_state(branches="ab"):
 
     A bill issued on 2026-04-01; when the model has them, due on 2027-01-15 and one
     in each of ``branches`` ("a": ``late``, "b": ``late_b``, else None)."""
-    LateBill = model("LateBill")
+    LateBill = late_model()
     names = {field.name for field in LateBill._meta.get_fields()}
     values = {"issued_on": day("2026-04-01")}
     if "due_on" in names:
@@ -273,6 +287,29 @@ def late_state(branches="ab"):
         name: LateBill.objects.get(pk=bill.pk).number_display for name, bill in bills.items()
     }
     return {"late": numbers["a"], "late_b": numbers.get("b"), **late_triggers()}
+
+
+def next_numbers():
+    """One more plain, scoped (branch "a") and formatted row, named as this stage names
+    them: the numbers they get."""
+    Plain, Scoped, Bill = model("Plain"), model("Scoped"), model("Bill")
+    plain = Plain.objects.create()
+    scope = "office" if "office" in {f.name for f in Scoped._meta.fields} else "branch"
+    scoped = Scoped.objects.create(**{scope: model("Branch").objects.get(name="a")})
+    bill = Bill.objects.create(issued_on=day("2026-06-01"))
+    plain_field = "serial" if hasattr(plain, "serial") else "number"
+    bill_field = "bill_number" if hasattr(bill, "bill_number") else "number"
+    return {
+        "plain": getattr(plain, plain_field),
+        "scoped": scoped.number,
+        "bill": getattr(bill, f"{bill_field}_display"),
+    }
+
+
+def late_model():
+    """The late model of this stage: LateBill, or LateNote once renamed."""
+    found = {m.__name__: m for m in apps.get_app_config("shapes").get_models()}
+    return found.get("LateBill") or found["LateNote"]
 
 
 def late_state_a():
@@ -407,6 +444,8 @@ ACTIONS = {
         create_db,
         makemigrations,
         makemigrations_noinput,
+        makemigrations_renaming,
+        next_numbers,
         makemigrations_django,
         order_dated_bills_by_date,
         operations,

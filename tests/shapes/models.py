@@ -14,6 +14,9 @@
 - ``unlate``: ``rescoped`` with the late field no longer late (#19).
 - ``gone``: ``full`` without the late model (#19).
 - ``unnumbered``: ``full`` with the late model's number field deleted (#19).
+- ``remodeled``: ``full`` renamed: the late model's class (``RenameModel``: its table
+  follows), the plain and the formatted numbered fields, and the scope field of
+  ``Scoped`` (``RenameField``).
 - ``before``: the documents of an existing project, without numbers.
 - ``after``: the same documents once docnumbers numbers them (the adoption path).
 """
@@ -31,29 +34,53 @@ class Branch(models.Model):
     name = models.CharField(max_length=20)
 
 
-if STAGE in ("full", "changed", "renamed", "rescoped", "unlate", "gone", "unnumbered"):
+if STAGE in (
+    "full",
+    "changed",
+    "renamed",
+    "rescoped",
+    "unlate",
+    "gone",
+    "unnumbered",
+    "remodeled",
+):
     CHANGED = STAGE == "changed"
     RENAMED = STAGE == "renamed"
     #: The late model's scope and date move to new columns (late or not).
     RESCOPED = STAGE in ("rescoped", "unlate")
+    REMODELED = STAGE == "remodeled"
+
+    def bill_number_field():
+        return AutoSequenceField(
+            format=Format("shape-bill", prefix="B-{YYYY}-", padding=4, reset="yearly"),
+            date_field="issued_on",
+        )
 
     class Plain(models.Model):
-        number = AutoSequenceField()
+        if REMODELED:
+            serial = AutoSequenceField()
+        else:
+            number = AutoSequenceField()
 
     class Scoped(models.Model):
-        branch = models.ForeignKey(Branch, on_delete=models.CASCADE)
+        if REMODELED:
+            office = models.ForeignKey(Branch, on_delete=models.CASCADE)
+        else:
+            branch = models.ForeignKey(Branch, on_delete=models.CASCADE)
         if CHANGED:
             kind = models.CharField(max_length=5, default="")
-        number = AutoSequenceField(unique_with=("branch", "kind") if CHANGED else "branch")
+        number = AutoSequenceField(
+            unique_with="office" if REMODELED else ("branch", "kind") if CHANGED else "branch"
+        )
 
     class Bill(models.Model):
         issued_on = models.DateField()
         if CHANGED:
             note = models.CharField(max_length=10, default="")
-        number = AutoSequenceField(
-            format=Format("shape-bill", prefix="B-{YYYY}-", padding=4, reset="yearly"),
-            date_field="issued_on",
-        )
+        if REMODELED:
+            bill_number = bill_number_field()
+        else:
+            number = bill_number_field()
 
     class BillLine(models.Model):
         bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
@@ -89,27 +116,24 @@ if STAGE in ("full", "changed", "renamed", "rescoped", "unlate", "gone", "unnumb
         party = models.CharField(max_length=20)
 
     if STAGE != "gone":
-
-        class LateBill(models.Model):
-            issued_on = models.DateField()
-            if RESCOPED:
-                branch = models.ForeignKey(Branch, null=True, on_delete=models.CASCADE)
-                due_on = models.DateField(null=True)
-            if STAGE != "unnumbered":
-                number = AutoSequenceField(
-                    format=Format("shape-late", prefix="L-{YYYY}-", padding=4, reset="yearly"),
-                    date_field="due_on" if RESCOPED else "issued_on",
-                    unique_with="branch" if RESCOPED else (),
-                    late=STAGE != "unlate",
-                    # A changed declaration: a new trigger, through the app's next migration.
-                    start_at=10 if CHANGED else 1,
-                    db_column="bill_number" if RENAMED else None,
-                )
-
-            if RENAMED:
-
-                class Meta:
-                    db_table = "shapes_late_bills"
+        late_attrs = {"__module__": __name__, "issued_on": models.DateField()}
+        if RESCOPED:
+            late_attrs["branch"] = models.ForeignKey(Branch, null=True, on_delete=models.CASCADE)
+            late_attrs["due_on"] = models.DateField(null=True)
+        if STAGE != "unnumbered":
+            late_attrs["number"] = AutoSequenceField(
+                format=Format("shape-late", prefix="L-{YYYY}-", padding=4, reset="yearly"),
+                date_field="due_on" if RESCOPED else "issued_on",
+                unique_with="branch" if RESCOPED else (),
+                late=STAGE != "unlate",
+                # A changed declaration: a new trigger, through the app's next migration.
+                start_at=10 if CHANGED else 1,
+                db_column="bill_number" if RENAMED else None,
+            )
+        if RENAMED:
+            late_attrs["Meta"] = type("Meta", (), {"db_table": "shapes_late_bills"})
+        # The late model: LateBill, or LateNote once its class is renamed.
+        LateBill = type("LateNote" if REMODELED else "LateBill", (models.Model,), late_attrs)
 
 else:
     ADOPTED = STAGE == "after"
