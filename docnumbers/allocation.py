@@ -13,6 +13,7 @@ a CounterChange with who, when, old, new, reason and source.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 
 from django.db import DataError, IntegrityError, OperationalError, connections, router, transaction
@@ -336,6 +337,22 @@ def delete_counter(key: str, *, using: str | None = None) -> bool:
             exc.protected_objects,
         ) from None
     return bool(deleted)
+
+
+def has_counters(sequence: str, scope_field: str | None = None, *, using="default") -> bool:
+    """Whether counters of ``sequence`` exist (with ``scope_field`` in their scope, when
+    given); False while docnumbers' tables are not there yet (a fresh database)."""
+    Counter = _counter_model()
+    if not router.allow_migrate_model(using, Counter):
+        return False
+    connection = connections[using]
+    if Counter._meta.db_table not in connection.introspection.table_names():
+        return False
+    counters = Counter.objects.using(using).filter(sequence=sequence)
+    if scope_field is not None:
+        name = json.dumps(scope_field, ensure_ascii=False)  # as scope_text writes it
+        counters = counters.filter(scope__contains=f"{name}:")
+    return counters.exists()
 
 
 def rename_sequence(old: str, new: str, scope_names=None, *, using: str | None = None) -> int:

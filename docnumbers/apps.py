@@ -3,7 +3,7 @@ from django.db import connections, router
 from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
-from . import adoption, allocation, checks, loading, registry
+from . import adoption, allocation, checks, loading, operations, registry
 
 
 class DocnumbersConfig(AppConfig):
@@ -15,6 +15,7 @@ class DocnumbersConfig(AppConfig):
         checks.register()
         loading.connect()
         pre_migrate.connect(adoption.refuse_unnumbered_rows, sender=self)
+        pre_migrate.connect(operations.refuse_renames_without_counters, sender=self)
         post_migrate.connect(seed_declared_formats, sender=self)
         post_migrate.connect(forget_functions, sender=self)
 

@@ -11,6 +11,7 @@ writes (``rewrite_migration``).
 
 from __future__ import annotations
 
+from django.core.management.base import CommandError
 from django.db import router
 from django.db.migrations.operations import (
     AddConstraint,
@@ -177,6 +178,44 @@ def _counter_moves(app_label: str, op) -> list:
         elif op.new_name in field.unique_with:
             moves.append(RenameCounters(label, label, scope={op.old_name: op.new_name}))
     return moves
+
+
+def refuse_renames_without_counters(sender=None, *, using="default", plan=None, **kwargs):
+    """pre_migrate: stop before a rename would make a numbered field count from its start.
+
+    A ``RenameModel`` or ``RenameField`` of a numbered model's sequence or scope, in a
+    migration without the ``RenameCounters`` that docnumbers' ``makemigrations`` adds
+    (written by hand, or by Django's own command), whose counters exist: the field would
+    issue numbers its rows hold, and every save would be refused.
+    """
+    for migration, backwards in plan or ():
+        if backwards:
+            continue
+        present = {
+            (op.old, op.new, tuple(op.scope.items()))
+            for op in migration.operations
+            if isinstance(op, RenameCounters)
+        }
+        for op in migration.operations:
+            for move in _counter_moves(migration.app_label, op):
+                if (move.old, move.new, tuple(move.scope.items())) in present:
+                    continue
+                scope_field = next(iter(move.scope), None)
+                if allocation.has_counters(move.old, scope_field, using=using):
+                    raise CommandError(_rename_refusal(migration, op, move))
+
+
+def _rename_refusal(migration, operation, move) -> str:
+    arguments = f"old={move.old!r}, new={move.new!r}"
+    if move.scope:
+        arguments += f", scope={move.scope!r}"
+    return (
+        f"Migration {migration.app_label}.{migration.name}: {operation.describe()} renames "
+        f"what the counters of {move.old} are named after, and the migration does not move "
+        "them: the field would count again from its start and issue numbers its rows hold. "
+        f"Add docnumbers.operations.RenameCounters({arguments}) right after it "
+        "(docnumbers' makemigrations writes it; README: Renaming a numbered model or field)."
+    )
 
 
 def _nullable(field):

@@ -23,6 +23,7 @@ from docnumbers.operations import (
     NumberExistingRows,
     RenameCounters,
     adoption_steps,
+    refuse_renames_without_counters,
     rewrite_migration,
 )
 from tests.testapp.models import Invoice, LateInvoice, SimpleModel
@@ -226,3 +227,46 @@ def test_rename_counters_refuses_a_name_already_counting_and_changes_nothing():
         ("testapp.a.number", 5),
         ("testapp.b.number", 9),
     ]
+
+
+def _renaming(*operations):
+    migration = migrations.Migration("0009_rename", "testapp")
+    migration.operations = list(operations)
+    return [(migration, False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_stops_before_a_rename_that_leaves_its_counters_behind():
+    """A migration by hand (or Django's own makemigrations) without RenameCounters."""
+    rename = migrations.RenameModel("OldSimple", "SimpleModel")
+    follow = RenameCounters("testapp.oldsimple.number", "testapp.simplemodel.number")
+    # No counter under the old name: nothing to lose, nothing refused.
+    refuse_renames_without_counters(plan=_renaming(rename))
+    Counter.objects.create(key="testapp.oldsimple.number", value=8, sequence=follow.old)
+    with pytest.raises(CommandError) as refusal:
+        refuse_renames_without_counters(plan=_renaming(rename))
+    message = str(refusal.value)
+    assert "testapp.0009_rename" in message and "Rename model OldSimple to SimpleModel" in message
+    assert (
+        "RenameCounters(old='testapp.oldsimple.number', new='testapp.simplemodel.number')"
+        in message
+    )
+    refuse_renames_without_counters(plan=_renaming(rename, follow))  # the fix
+    refuse_renames_without_counters(plan=[(_renaming(rename)[0][0], True)])  # unapplying
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_stops_before_a_scope_field_rename_that_leaves_its_counters_behind():
+    rename = migrations.RenameField("pernamemodel", "title", "name")
+    Counter.objects.create(
+        key='testapp.pernamemodel.number|{"title":"a"}',
+        value=2,
+        sequence="testapp.pernamemodel.number",
+        scope='{"title":"a"}',
+    )
+    with pytest.raises(CommandError, match=r"scope=\{'title': 'name'\}"):
+        refuse_renames_without_counters(plan=_renaming(rename))
+    follow = RenameCounters(
+        "testapp.pernamemodel.number", "testapp.pernamemodel.number", {"title": "name"}
+    )
+    refuse_renames_without_counters(plan=_renaming(rename, follow))
