@@ -75,6 +75,16 @@ def test_the_fields_constraints_reach_the_model_and_its_migration_state():
         assert {c.name for c in state.options["constraints"]} == names, model
 
 
+def test_django_reads_a_plain_fields_number_back_from_its_insert():
+    """``ReturnedByInsert``: Django's ``db_returning_fields`` lists a plain number field
+    (its INSERT takes the number on PostgreSQL), never a formatted one."""
+    plain = SimpleModel._meta.get_field("number")
+    formatted = Invoice._meta.get_field("invoice_number")
+    assert plain.db_returning and not formatted.db_returning
+    assert plain in SimpleModel._meta.db_returning_fields
+    assert formatted not in Invoice._meta.db_returning_fields
+
+
 class Boom(Exception):
     pass
 
