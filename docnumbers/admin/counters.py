@@ -416,13 +416,7 @@ class CounterChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("when, who"), ordering="changed_at")
     def when(self, obj):
-        who = obj.changed_by_name or (obj.changed_by.get_username() if obj.changed_by else "-")
-        stamp = clock.localtime(obj.changed_at).strftime("%Y-%m-%d %H:%M")
-        return format_html(
-            '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
-            stamp,
-            who,
-        )
+        return stamp_and_who(obj.changed_at, obj.changed_by_name, obj.changed_by, "%Y-%m-%d %H:%M")
 
     @admin.display(description=_("next number"))
     def move(self, obj):
@@ -430,3 +424,14 @@ class CounterChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
         return format_html(
             '<span class="docnumbers-number">{} → {}</span>', obj.old_value + 1, obj.new_value + 1
         )
+
+
+def stamp_and_who(moment, name, user, date_format) -> str:
+    """An audit record's cell: when (in ``TIME_ZONE``), and under it who (the name stored
+    with the record, else the user's, else "-")."""
+    who = name or (user.get_username() if user else "-")
+    return format_html(
+        '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
+        clock.localtime(moment).strftime(date_format),
+        who,
+    )

@@ -15,6 +15,7 @@ from .. import (
 )
 from ..exceptions import AuditInputError
 from ..models import Counter, GapExplanation
+from .counters import stamp_and_who
 from .formats import OneMessagePerFieldMixin
 
 
@@ -95,13 +96,7 @@ class GapExplanationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("recorded"), ordering="created_at")
     def recorded(self, obj):
-        who = obj.created_by_name or (obj.created_by.get_username() if obj.created_by else "-")
-        stamp = clock.localtime(obj.created_at).strftime("%Y-%m-%d")
-        return format_html(
-            '<span class="docnumbers-number">{}</span><br><span class="docnumbers-note">{}</span>',
-            stamp,
-            who,
-        )
+        return stamp_and_who(obj.created_at, obj.created_by_name, obj.created_by, "%Y-%m-%d")
 
     @admin.display(description=_("numbers"), ordering="first")
     def numbers(self, obj):
