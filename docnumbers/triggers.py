@@ -29,7 +29,7 @@ from .backends import postgresql
 from .conf import setting
 
 #: Bump when the SQL a trigger is rendered with changes: the check then asks for a migration.
-VERSION = 5
+VERSION = 6
 
 
 def trigger_name(field) -> str:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from docnumbers import formatting, keys, triggers
+from docnumbers.backends import postgresql
 from docnumbers.exceptions import TemplateError
 
 pytestmark = pytest.mark.django_db
@@ -172,6 +173,81 @@ def test_scope_and_key_texts_are_the_same_in_sql(sequence, series, scope, period
     assert scope_text == keys.scope_text(tuple(scope))
     expected = keys.SequenceKey(sequence, series, tuple(scope), period).text
     assert sql("docnumbers_key_text", sequence, series, scope_text, period) == expected
+
+
+# -- the same functions as the COMMIT trigger writes them inline (backends.postgresql.inline) -
+
+
+def inline(name, **typed):
+    """The trigger's inline expression ``name``, its arguments (value, SQL type) bound."""
+    text = postgresql.inline(name, **{k: f"(%({k})s)::{t}" for k, (_, t) in typed.items()})
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {text}", {k: value for k, (value, _) in typed.items()})
+        return cursor.fetchone()[0]
+
+
+def inline_or_refused(name, **typed):
+    try:
+        return inline(name, **typed)
+    except Exception:  # noqa: BLE001 - the database's error, compared with Python's refusal
+        return TemplateError
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(day=DAY, reset=st.sampled_from(formatting.Reset.ALL), first_month=MONTH)
+def test_the_triggers_inline_period_key_is_pythons(day, reset, first_month):
+    if not POSTGRESQL:
+        return
+    got = inline(
+        "period_key", day=(day, "date"), reset=(reset, "text"), first_month=(first_month, "int")
+    )
+    assert got == formatting.period_key(day, reset, first_month)
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(
+    sequence=st.from_regex(r"[a-z_]{1,20}\.[a-z_]{1,20}\.[a-z_]{1,20}", fullmatch=True)
+    | TEXT
+    | st.text(min_size=150, max_size=300),
+    series=st.none() | st.integers(1, 2**63 - 1),
+    scope=SCOPE,
+    period=st.sampled_from(["", "2026", "2026-03", "2026-03-14", "FY2025-04"]),
+)
+def test_the_triggers_inline_key_is_pythons_short_or_long(sequence, series, scope, period):
+    if not POSTGRESQL or "\x00" in sequence:
+        return
+    scope_text = keys.scope_text(tuple(scope))
+    got = inline(
+        "key_text",
+        sequence=(sequence, "text"),
+        series=(series, "bigint"),
+        scope=(scope_text, "text"),
+        period=(period, "text"),
+    )
+    assert got == keys.SequenceKey(sequence, series, tuple(scope), period).text
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(number=NUMBER, padding=st.integers(0, 18))
+def test_the_triggers_inline_number_is_pythons(number, padding):
+    if not POSTGRESQL:
+        return
+    got = inline("render_number", number=(number, "bigint"), padding=(padding, "int"))
+    assert got == formatting.render_number(number, padding)
+
+
+@settings(max_examples=int(os.environ.get("DOCNUMBERS_EXAMPLES", 300)), deadline=None)
+@given(template=ROUGH | LITERAL, day=DAY, first_month=MONTH)
+def test_the_triggers_inline_template_is_pythons(template, day, first_month):
+    if not POSTGRESQL:
+        return
+    got = inline_or_refused(
+        "render_template",
+        template=(template, "text"),
+        day=(day, "date"),
+        first_month=(first_month, "int"),
+    )
+    assert got == python_or_error(formatting._render_template, template, day, first_month)
 
 
 # -- the scope values a late field's trigger reads from its row (triggers.scope_sql) ---------

@@ -68,6 +68,40 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: The renderer's small functions as the trigger writes them inline: calling a PL/pgSQL
+#: function costs more than evaluating its expression, and a COMMIT pays it for every
+#: row. The common cases are computed in place; the others (a fiscal or daily period, a
+#: key past 255 characters, a negative number, a template with tokens) still call the
+#: function of docnumbers' migration 0002. ``inline(name, **sql)`` fills them in;
+#: tests/test_sql_renderer.py proves each equal to its function, hence to Python.
+_INLINE = {
+    "period_key": """CASE %(reset)s
+        WHEN 'never' THEN ''
+        WHEN 'yearly' THEN lpad(extract(year FROM %(day)s)::integer::text, 4, '0')
+        WHEN 'monthly' THEN lpad(extract(year FROM %(day)s)::integer::text, 4, '0') || '-'
+            || lpad(extract(month FROM %(day)s)::integer::text, 2, '0')
+        ELSE docnumbers_period_key(%(day)s, %(reset)s, %(first_month)s) END""",
+    "key_text": """CASE WHEN length(%(sequence)s) + 50 + length(%(scope)s) <= 255
+        THEN %(sequence)s
+            || CASE WHEN %(series)s IS NULL THEN '' ELSE '#' || %(series)s::text END
+            || CASE WHEN %(scope)s = '' THEN '' ELSE '|' || %(scope)s END
+            || CASE WHEN COALESCE(%(period)s, '') = '' THEN '' ELSE '@' || %(period)s END
+        ELSE docnumbers_key_text(%(sequence)s, %(series)s, %(scope)s, %(period)s) END""",
+    "render_number": """CASE WHEN %(number)s >= 0
+        THEN lpad(%(number)s::text, greatest(%(padding)s, length(%(number)s::text)), '0')
+        ELSE docnumbers_render_number(%(number)s, %(padding)s) END""",
+    "render_template": """CASE WHEN strpos(%(template)s, '{') = 0 AND strpos(%(template)s, '}') = 0
+        THEN %(template)s
+        ELSE docnumbers_render_template(%(template)s, %(day)s, %(first_month)s) END""",
+}
+
+
+def inline(name: str, **sql: str) -> str:
+    """The SQL expression of the renderer function ``name`` (``period_key``,
+    ``key_text``, ``render_number``, ``render_template``), its arguments given as SQL."""
+    return _INLINE[name] % sql
+
+
 #: The trigger's function and the trigger, for ``str.format`` (``late_trigger_sql``).
 #: Every variable starts with ``dn_``, so that no column of the project's table (which
 #: wins, ``use_column``) hides one.
@@ -97,7 +131,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-{series}{scope}    dn_key := docnumbers_key_text({label_text}, dn_series, dn_scope, dn_period);
+{series}{scope}    dn_key := {key};
     -- The counter row's lock is held from here to the end of COMMIT. Most rows find
     -- their counter (a plain UPDATE); a new key's first row creates it.
     UPDATE docnumbers_counter
@@ -176,16 +210,16 @@ _PERIOD = """IF extract(year FROM dn_day) NOT BETWEEN {first_year} AND {last_yea
         USING HINT = 'Correct the date of the row ' || NEW.{pk} || ' of ' || {table_text} || '.',
               ERRCODE = 'datetime_field_overflow';
 END IF;
-dn_period := docnumbers_period_key(dn_day, dn_reset, dn_first_month);
+dn_period := {period};
 -- The text around the number, rendered before the counter's lock is taken.
-dn_prefix := docnumbers_render_template(dn_prefix, dn_day, dn_first_month);
-dn_suffix := docnumbers_render_template(dn_suffix, dn_day, dn_first_month);"""
+dn_prefix := {prefix};
+dn_suffix := {suffix};"""
 _SCOPE = "    dn_scope := docnumbers_scope_text(ARRAY[{names}]::text[], dn_values);\n"
 
 #: A formatted field's number, text and counter; a plain field writes the number. A row
 #: without a series keeps none (empty means the default series, as at save time).
 _WRITE_FORMATTED = """UPDATE {table} SET {number} = dn_issued,
-        {display} = dn_prefix || docnumbers_render_number(dn_issued, dn_padding) || dn_suffix,
+        {display} = dn_prefix || {rendered} || dn_suffix,
         {counter} = dn_counter
         WHERE {pk} = NEW.{pk};"""
 _WRITE_PLAIN = "UPDATE {table} SET {number} = dn_issued WHERE {pk} = NEW.{pk};"
@@ -232,13 +266,8 @@ def late_trigger_sql(
     label_text = literal(label)
     read = _read_sql(names, scope, formatted, condition)
     series = ""
-    if formatted is None:
-        write = _WRITE_PLAIN.format(**names)
-    else:
+    if formatted is not None:
         series = _series_sql(formatted, names, label_text, table)
-        write = _WRITE_FORMATTED.format(
-            **names, display=quote(formatted.display), counter=quote(formatted.counter)
-        )
     scope_sql = ""
     if scope:
         scope_sql = _SCOPE.format(names=", ".join(literal(n) for n, _ in scope))
@@ -251,7 +280,14 @@ def late_trigger_sql(
         series=series,
         scope=scope_sql,
         start_at=int(start_at),
-        write=write,
+        key=inline(
+            "key_text",
+            sequence=label_text,
+            series="dn_series",
+            scope="dn_scope",
+            period="dn_period",
+        ),
+        write=_write_sql(names, formatted),
         events="INSERT" if condition is None else "INSERT OR UPDATE",
     )
     uninstall = (
@@ -259,6 +295,18 @@ def late_trigger_sql(
         f"DROP FUNCTION IF EXISTS {names['name']}();\n"
     )
     return install, uninstall
+
+
+def _write_sql(names, formatted) -> str:
+    """The UPDATE that gives the row its number (and a formatted field's text and counter)."""
+    if formatted is None:
+        return _WRITE_PLAIN.format(**names)
+    return _WRITE_FORMATTED.format(
+        **names,
+        display=quote(formatted.display),
+        counter=quote(formatted.counter),
+        rendered=inline("render_number", number="dn_issued", padding="dn_padding"),
+    )
 
 
 def _read_sql(names, scope, formatted, condition) -> str:
@@ -309,8 +357,15 @@ def _series_sql(formatted: LateFormat, names, label_text, table) -> str:
             code=code, label_text=label_text, default=textwrap.indent(series, "    ")
         )
     first, last = formatted.years
+    on_day = {"day": "dn_day", "first_month": "dn_first_month"}
     period = _PERIOD.format(
-        **names, table_text=literal(table), first_year=int(first), last_year=int(last)
+        **names,
+        table_text=literal(table),
+        first_year=int(first),
+        last_year=int(last),
+        period=inline("period_key", reset="dn_reset", **on_day),
+        prefix=inline("render_template", template="dn_prefix", **on_day),
+        suffix=inline("render_template", template="dn_suffix", **on_day),
     )
     return textwrap.indent(f"{series}\n{period}\n", "    ")
 
