@@ -180,7 +180,10 @@ def test_scope_and_key_texts_are_the_same_in_sql(sequence, series, scope, period
 
 def inline(name, **typed):
     """The trigger's inline expression ``name``, its arguments (value, SQL type) bound."""
-    text = postgresql.inline(name, **{k: f"(%({k})s)::{t}" for k, (_, t) in typed.items()})
+    text = postgresql.inline(name, **{k: f"(@{k}@)::{t}" for k, (_, t) in typed.items()})
+    text = text.replace("%", "%%")  # a modulo, not a placeholder
+    for k in typed:
+        text = text.replace(f"@{k}@", f"%({k})s")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT {text}", {k: value for k, (value, _) in typed.items()})
         return cursor.fetchone()[0]

@@ -71,9 +71,10 @@ def quote(name: str) -> str:
 #: The renderer's small functions as the trigger writes them inline: calling a PL/pgSQL
 #: function costs more than evaluating its expression, and a COMMIT pays it for every
 #: row. The common cases are computed in place; the others (a fiscal or daily period, a
-#: key past 255 characters, a negative number, a template with tokens) still call the
-#: function of docnumbers' migration 0002. ``inline(name, **sql)`` fills them in;
-#: tests/test_sql_renderer.py proves each equal to its function, hence to Python.
+#: key past 255 characters, a negative number, a template with a fiscal token or an
+#: escaped brace) still call the function of docnumbers' migration 0002.
+#: ``inline(name, **sql)`` fills them in; tests/test_sql_renderer.py proves each equal
+#: to Python's renderer.
 _INLINE = {
     "period_key": """CASE %(reset)s
         WHEN 'never' THEN ''
@@ -90,8 +91,14 @@ _INLINE = {
     "render_number": """CASE WHEN %(number)s >= 0
         THEN lpad(%(number)s::text, greatest(%(padding)s, length(%(number)s::text)), '0')
         ELSE docnumbers_render_number(%(number)s, %(padding)s) END""",
-    "render_template": """CASE WHEN strpos(%(template)s, '{') = 0 AND strpos(%(template)s, '}') = 0
+    "render_template": r"""CASE WHEN strpos(%(template)s, '{') = 0 AND strpos(%(template)s, '}') = 0
         THEN %(template)s
+        WHEN %(template)s ~ '^([^{}]|\{(YYYY|YY|MM|DD)\})*$'
+        THEN replace(replace(replace(replace(%(template)s,
+            '{YYYY}', lpad(extract(year FROM %(day)s)::integer::text, 4, '0')),
+            '{YY}', lpad((extract(year FROM %(day)s)::integer %% 100)::text, 2, '0')),
+            '{MM}', lpad(extract(month FROM %(day)s)::integer::text, 2, '0')),
+            '{DD}', lpad(extract(day FROM %(day)s)::integer::text, 2, '0'))
         ELSE docnumbers_render_template(%(template)s, %(day)s, %(first_month)s) END""",
 }
 
