@@ -284,6 +284,25 @@ def test_renamed_models_and_fields_keep_counting_both_ways(tmp_path):
     ]
 
 
+def test_a_rename_without_renamecounters_is_stopped_before_anything_migrates(tmp_path):
+    """Django's own makemigrations (told yes to its rename questions) writes the renames
+    without RenameCounters: migrate refuses before any migration runs, and names the fix."""
+    harness = Harness(tmp_path)
+    try:
+        ok(harness.run("full", "create_db", "makemigrations", "migrate", "fill_full"))
+        refused = harness.run("remodeled", "makemigrations_django_renaming", "migrate")
+        after = ok(harness.run("full", "next_numbers"))
+    finally:
+        harness.destroy()
+    assert refused["makemigrations_django_renaming"] is not None
+    assert refused["error"]["action"] == "migrate", refused["error"]
+    message = refused["error"]["message"]
+    assert "does not move them" in message
+    assert "docnumbers.operations.RenameCounters(old='shapes." in message
+    # Nothing ran: the models as they were keep counting where they were.
+    assert after["next_numbers"] == {"plain": 3, "scoped": 3, "bill": "B-2026-0003"}
+
+
 #: What PostgreSQL holds for a late LateBill.number, and without one.
 LATE_TRIGGER = {
     "triggers": [["shapes_latebill", "docnumbers_late_shapes_latebill_number"]],

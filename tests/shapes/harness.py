@@ -64,8 +64,8 @@ def makemigrations():
     return _makemigrations(interactive=True)
 
 
-def makemigrations_renaming():
-    """Interactive, answering yes to its questions: "Was the model renamed?"."""
+def _answering_yes() -> list:
+    """Make makemigrations' questions ("Was the model renamed?") read "y"; the prompts."""
     import builtins
 
     asked = []
@@ -75,7 +75,20 @@ def makemigrations_renaming():
         return "y"
 
     builtins.input = answer
+    return asked
+
+
+def makemigrations_renaming():
+    """Interactive, answering yes to its questions: "Was the model renamed?"."""
+    asked = _answering_yes()
     return _makemigrations(interactive=True) + "".join(asked)
+
+
+def makemigrations_django_renaming():
+    """Django's own command, interactive, answering yes: renames without RenameCounters."""
+    asked = _answering_yes()
+    command = django_makemigrations.Command()
+    return _makemigrations(command=command, interactive=True) + "".join(asked)
 
 
 def makemigrations_noinput():
@@ -445,6 +458,7 @@ ACTIONS = {
         makemigrations,
         makemigrations_noinput,
         makemigrations_renaming,
+        makemigrations_django_renaming,
         next_numbers,
         makemigrations_django,
         order_dated_bills_by_date,
