@@ -189,7 +189,10 @@ BEGIN
         WHEN 'monthly' THEN y || '-' || m
         WHEN 'daily' THEN y || '-' || m || '-'
             || lpad(extract(day FROM on_day)::integer::text, 2, '0')
-        WHEN 'fiscal' THEN 'FY' || lpad(docnumbers_fiscal_year(on_day, first_month)::text, 4, '0')
+        -- A fiscal year outside the calendar (year 0) is refused, as in Python.
+        WHEN 'fiscal' THEN 'FY'
+            || docnumbers_calendar_year(docnumbers_fiscal_year(on_day, first_month),
+                                        on_day, first_month)
             || '-' || lpad(first_month::text, 2, '0')
     END;
 END;
