@@ -108,6 +108,11 @@ class RenameCounters(Operation):
         self.new = new
         self.scope = dict(scope or {})
 
+    @property
+    def identity(self) -> tuple:
+        """What it moves: two that move the same counters the same way are one."""
+        return self.old, self.new, tuple(sorted(self.scope.items()))
+
     def deconstruct(self):
         kwargs = {"old": self.old, "new": self.new}
         if self.scope:
@@ -145,12 +150,12 @@ def counters_follow_renames(app_label: str, operations: list) -> list:
     """``operations`` with a ``RenameCounters`` after each ``RenameModel`` or
     ``RenameField`` that renames a numbered field's sequence or one of its scope fields
     (the project's fields as they are now say which fields are numbered)."""
-    present = {(op.old, op.new) for op in operations if isinstance(op, RenameCounters)}
+    present = {op.identity for op in operations if isinstance(op, RenameCounters)}
     result = []
     for op in operations:
         result.append(op)
         for follow in _counter_moves(app_label, op):
-            if (follow.old, follow.new) not in present:
+            if follow.identity not in present:
                 result.append(follow)
     return result
 
@@ -191,14 +196,10 @@ def refuse_renames_without_counters(sender=None, *, using="default", plan=None, 
     for migration, backwards in plan or ():
         if backwards:
             continue
-        present = {
-            (op.old, op.new, tuple(op.scope.items()))
-            for op in migration.operations
-            if isinstance(op, RenameCounters)
-        }
+        present = {op.identity for op in migration.operations if isinstance(op, RenameCounters)}
         for op in migration.operations:
             for move in _counter_moves(migration.app_label, op):
-                if (move.old, move.new, tuple(move.scope.items())) in present:
+                if move.identity in present:
                     continue
                 scope_field = next(iter(move.scope), None)
                 if allocation.has_counters(move.old, scope_field, using=using):

@@ -149,10 +149,10 @@ def _migration_files() -> dict[str, dict[str, tuple]]:
             module = None
         directories = list(getattr(module, "__path__", []))
         found[config.label] = {
-            path: (os.stat(path).st_mtime_ns, os.stat(path).st_size)
+            entry.path: (entry.stat().st_mtime_ns, entry.stat().st_size)
             for directory in directories
-            for path in (os.path.join(directory, n) for n in sorted(os.listdir(directory)))
-            if path.endswith(".py") and not os.path.basename(path).startswith("_")
+            for entry in os.scandir(directory)
+            if entry.name.endswith(".py") and not entry.name.startswith("_")
         }
     return found
 
