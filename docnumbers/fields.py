@@ -85,7 +85,9 @@ class NumberDisplayField(columns.BinaryCollationMixin, models.CharField):
 
     def pre_save(self, instance, add):
         numbering.ensure_number(self.number_field, instance)
-        return super().pre_save(instance, add)
+        values = instance.__dict__
+        # The value as it is: a late field's descriptor would look for a COMMIT's text.
+        return values[self.attname] if self.attname in values else super().pre_save(instance, add)
 
 
 class NumberCounterField(models.ForeignKey):

@@ -22,16 +22,24 @@ from .days import document_day
 
 def applies(using: str) -> bool:
     """Whether a save on ``using`` can take its number at COMMIT."""
+    return committing(using) is not None
+
+
+def committing(using: str):
+    """The connection of ``using`` when a save there can take its number at COMMIT, else None."""
     connection = connections[using]
-    return backends.ops(connection).has_commit_hook and connection.in_atomic_block
+    if connection.in_atomic_block and backends.ops(connection).has_commit_hook:
+        return connection
+    return None
 
 
-def defer(field, instances, using) -> list:
+def defer(field, instances, using, connection=None) -> list:
     """Leave the instances without a value to the COMMIT trigger; return the others.
 
     Nothing is read or written: the instance remembers the transaction whose COMMIT
     writes its number. A date the trigger would refuse is refused now, by name.
     Instances with an explicit value (a data import) are numbered as given now.
+    ``connection``: the connection of ``using``, when the caller has it (``committing``).
     """
     explicit, mark = [], None
     for instance in instances:
@@ -46,7 +54,7 @@ def defer(field, instances, using) -> list:
             # transaction of the first mark, which stays its own.
             continue
         if mark is None:
-            mark = state.Mark(using)
+            mark = state.Mark(using, connection)
         current.late[field.name] = mark
         if not instance._state.adding:  # a stored draft, posted by its UPDATE
             current.late_on_update.add(field.name)

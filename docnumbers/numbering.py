@@ -194,22 +194,26 @@ def ensure_number(field, instance, inserting: bool = False):
             return  # ours already (a batch numbered before Django compiles its INSERT)
     if value is None and field.name in current.late:
         return  # COMMIT writes it
-    if value is None and not drafts.holds(field, instance, database_of(instance)):
-        return None  # a draft: no number until its condition holds (#21)
-    if value is None or instance._state.adding:
-        using = database_of(instance)
-        if inserting and value is None and field.format_code is None:
+    if value is not None and not instance._state.adding:
+        return None  # a stored number: the freeze rules guard it
+    using = database_of(instance)
+    if value is None:
+        if not drafts.holds(field, instance, using):
+            return None  # a draft: no number until its condition holds (#21)
+        connection = late.committing(using) if field.late else None
+        if connection is not None:
+            late.defer(field, [instance], using, connection)  # COMMIT numbers it
+            return None
+        if inserting and field.format_code is None:
             expression = _in_insert(field, instance, current, using)
             if expression is not None:
                 return expression
-        number_all(field, [instance], using)
+    number_all(field, [instance], using, deferred=False)
     return None
 
 
 def _in_insert(field, instance, current, using):
     """The expression that numbers ``instance`` inside its INSERT, or None (take it now)."""
-    if field.late and late.applies(using):
-        return None  # COMMIT numbers it
     (key,) = group_by_key(field, [instance], using)
     expression = allocation.in_insert(key, field.start_at, using)
     if expression is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 
-from django.db import transaction
+from django.db import connections
 
 _ATTRIBUTE = "_docnumbers_state"
 
@@ -65,12 +65,13 @@ class Mark:
 
     __slots__ = ("using", "_flag", "_callback", "__weakref__")
 
-    def __init__(self, using: str):
+    def __init__(self, using: str, connection=None):
+        """``connection``: the connection of ``using``, when the caller has it at hand."""
         self.using = using
         self._flag = [False]
         callback = _Commit(self._flag)
         self._callback = weakref.ref(callback)
-        transaction.on_commit(callback, using=using)
+        (connection or connections[using]).on_commit(callback)
 
     @property
     def committed(self) -> bool:
