@@ -65,8 +65,8 @@ def load(instance) -> None:
     """Read the numbers the trigger wrote, once the transaction has committed."""
     current = state.peek(instance)
     waiting = current.late if current is not None else None
-    if not waiting or instance.pk is None:
-        return
+    if not waiting or instance.pk is None or instance._state.adding:
+        return  # nothing to read: no COMMIT has numbered a row this instance did not insert
     model = type(instance)
     fields = [model._meta.get_field(name) for name in sorted(waiting)]
     manager = model._base_manager.using(instance._state.db)

@@ -9,7 +9,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from docnumbers import NumberFrozen
-from tests.testapp.models import LateInvoice, LateTicket
+from tests.testapp.models import LateInvoice, LateInvoiceChild, LateInvoiceProxy, LateTicket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,6 +38,29 @@ def test_number_is_taken_at_commit_and_readable_afterwards():
     assert doc.number_counter.period == "2026"
     stored = LateInvoice.objects.get(pk=doc.pk)
     assert (stored.number, stored.number_display) == (1, "L-2026-0001")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: LateInvoice(issued_on=D), id="its own primary key"),
+        pytest.param(lambda: LateInvoice(id=4242, issued_on=D), id="an explicit primary key"),
+        pytest.param(lambda: LateInvoiceProxy(issued_on=D), id="a proxy"),
+        pytest.param(lambda: LateInvoiceChild(issued_on=D, note="x"), id="an MTI child"),
+        pytest.param(lambda: LateTicket(queue="q"), id="a plain scoped field"),
+    ],
+)
+def test_a_late_save_sends_its_inserts_and_nothing_else(make):
+    """Whatever the model's shape: no read before COMMIT (a row with an explicit primary
+    key used to be looked up for a number COMMIT had not written)."""
+    document = make()
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            document.save(force_insert=True)  # without: Django tries an UPDATE by primary key
+        verbs = [q["sql"].split()[0] for q in queries]
+        if at_commit():
+            assert set(verbs) == {"INSERT"}, verbs
+    assert document.number == 1
 
 
 def test_rollback_leaves_no_gap_and_no_pending_row():
