@@ -33,6 +33,7 @@ from . import harness
 VARIANTS = [
     "nextval",
     "counter in the INSERT",
+    "hand-written plain trigger",
     "hand-written trigger",
     "docnumbers default",
     "docnumbers late",
