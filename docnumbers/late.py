@@ -20,11 +20,6 @@ from . import backends, state, tracking
 from .days import document_day
 
 
-def applies(using: str) -> bool:
-    """Whether a save on ``using`` can take its number at COMMIT."""
-    return committing(using) is not None
-
-
 def committing(using: str):
     """The connection of ``using`` when a save there can take its number at COMMIT, else None."""
     connection = connections[using]
@@ -33,13 +28,13 @@ def committing(using: str):
     return None
 
 
-def defer(field, instances, using, connection=None) -> list:
+def defer(field, instances, using, connection) -> list:
     """Leave the instances without a value to the COMMIT trigger; return the others.
 
     Nothing is read or written: the instance remembers the transaction whose COMMIT
     writes its number. A date the trigger would refuse is refused now, by name.
     Instances with an explicit value (a data import) are numbered as given now.
-    ``connection``: the connection of ``using``, when the caller has it (``committing``).
+    ``connection``: the connection of ``using``, as ``committing`` returned it.
     """
     explicit, mark = [], None
     for instance in instances:

@@ -359,7 +359,7 @@ def saved(field, instance, using=None) -> None:
         record.pk = instance.pk
 
 
-def number_all(field, instances, using, *, deferred: bool | None = None) -> None:
+def number_all(field, instances, using, *, deferred: bool = True) -> None:
     """Number ``instances`` (in list order) with one counter statement per sequence key.
 
     The caller has settled them first (``settle``: the pre_save signal for a
@@ -369,12 +369,13 @@ def number_all(field, instances, using, *, deferred: bool | None = None) -> None
     PostgreSQL, instances without a value are left to the COMMIT trigger
     (``late.defer``; ``deferred=False`` takes them now).
     """
-    if deferred is None:
-        deferred = field.late and late.applies(using)
     if field.issue_when is not None:
         instances = _not_drafts(field, instances, using)
-    if deferred:
-        instances = late.defer(field, instances, using)
+    connection = late.committing(using) if field.late and deferred else None
+    if connection is not None:
+        instances = late.defer(field, instances, using, connection)
+    if not instances:
+        return  # every one left to COMMIT (or a draft)
     groups = group_by_key(field, instances, using)
     # A fixed order of keys, so that two batches never wait for each other's locks.
     for key in sorted(groups, key=lambda k: k.text):
